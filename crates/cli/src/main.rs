@@ -1,0 +1,57 @@
+//! `xbar`: the command-line front end. Argument parsing and reporting only;
+//! every computation lives in the library crates.
+
+use clap::{Parser, Subcommand};
+
+mod crossbar;
+mod device;
+mod infer;
+mod sim;
+mod study;
+mod train;
+
+#[derive(Parser)]
+#[command(name = "xbar", version, about = "Memristor crossbar and spiking-accelerator simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every analysis of a SPICE deck and write one CSV per analysis.
+    Sim(sim::Args),
+    /// Solve a resistive crossbar with wire, driver and sense resistance.
+    Crossbar(crossbar::Args),
+    /// Memristor device characteristics: I-V loops, pulse programming, drift.
+    #[command(subcommand)]
+    Device(device::Command),
+    /// Train the 784-1024-1024-10 network on MNIST and write a model.
+    Train(train::Args),
+    /// Run SNN inference on the MNIST test set at a chosen fidelity.
+    Infer(infer::Args),
+    /// Monte Carlo and sweep studies of non-idealities.
+    Study(study::Args),
+    /// Merge study shards into what a single run writes.
+    Merge(study::MergeArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sim(args) => sim::run(args),
+        Command::Crossbar(args) => crossbar::run(args),
+        Command::Device(cmd) => device::run(cmd),
+        Command::Train(args) => train::run(args),
+        Command::Infer(args) => infer::run(args),
+        Command::Study(args) => study::run(args),
+        Command::Merge(args) => study::merge(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The flat circuit description a deck elaborates to: every subcircuit expanded,
+//! every parameter and expression evaluated to a number, every name lower-cased.
+//! This is the contract between the parser and the numerical engine (`xbar-nodal`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Where a piece of the deck came from, for error messages and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceLoc {
+    pub file: PathBuf,
+    /// 1-based line number of the first physical line of the logical line.
+    pub line: usize,
+}
+
+impl std::fmt::Display for SourceLoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// A fully elaborated deck.
+#[derive(Debug, Clone, Default)]
+pub struct Circuit {
+    pub title: String,
+    /// Flattened elements in deck order; subcircuit contents expanded in place.
+    pub elements: Vec<Element>,
+    /// Model cards by lower-cased name (subcircuit-local models already renamed
+    /// to be unique).
+    pub models: BTreeMap<String, Model>,
+    /// Analyses in deck order.
+    pub analyses: Vec<Analysis>,
+    /// `.options` that were given, lower-cased names (known ones only; unknown
+    /// ones become warnings).
+    pub options: BTreeMap<String, f64>,
+    /// `.save` vectors; empty means "everything".
+    pub saves: Vec<OutputVector>,
+    /// `.print` requests (kept so the CLI can honour them).
+    pub prints: Vec<OutputVector>,
+    /// Non-fatal diagnostics (unknown option, ...), each with its place.
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub loc: SourceLoc,
+    pub message: String,
+}
+
+/// A vector name as ngspice spells it: `v(node)`, `v(a,b)`, `i(vname)`, `x(ymem)`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutputVector {
+    /// Node voltage; `v(a,b)` is the difference `v(a) - v(b)`.
+    Voltage(String, Option<String>),
+    /// Current through a voltage source (or other branch element), ngspice's sign.
+    Current(String),
+    /// Internal state of a device (memristor state `x(name)`).
+    State(String),
+}
+
+/// One flattened element. Node names are lower-cased; ground is `"0"`
+/// (`gnd` is mapped to `"0"`); subcircuit-internal nodes are `x1.node`
+/// (nested: `x1.x2.node`) as ngspice names them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    /// Flattened lower-cased name as ngspice prints it in vector names
+    /// (e.g. `v1`, or for an element `v1` inside instance `x1`: `v.x1.v1`).
+    pub name: String,
+    pub nodes: Vec<String>,
+    pub kind: ElementKind,
+    pub loc: SourceLoc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElementKind {
+    /// Nodes: n+ n-. Resistance in ohms (may be 0? no: ngspice rejects 0; parser errors).
+    Resistor { resistance: f64 },
+    /// Nodes: n+ n-. `ic` is the initial voltage used with `uic`.
+    Capacitor { capacitance: f64, ic: Option<f64> },
+    /// Nodes: n+ n-.
+    VoltageSource(Source),
+    /// Nodes: n+ n-. Current flows from n+ through the source to n- (SPICE convention).
+    CurrentSource(Source),
+    /// Nodes: anode cathode. `model` names a `.model ... d` card.
+    Diode { model: String, area: f64 },
+    /// Nodes: drain gate source bulk. `model` names a `.model ... nmos|pmos` card.
+    Mosfet {
+        model: String,
+        /// Channel width and length in metres; `None` means the model default.
+        w: Option<f64>,
+        l: Option<f64>,
+    },
+    /// `YMEMRISTOR name n+ n- model [x0=...]`. Nodes: n+ n-.
+    Memristor { model: String, x0: Option<f64> },
+}
+
+/// DC value plus an optional time-domain waveform of an independent source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Source {
+    pub dc: f64,
+    pub waveform: Option<Waveform>,
+}
+
+/// Time-domain waveforms with the values the deck gave; `None` fields take
+/// ngspice's defaults, which depend on the transient analysis (tstep, tstop)
+/// and are applied by the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Waveform {
+    Pulse {
+        v1: f64,
+        v2: f64,
+        td: Option<f64>,
+        tr: Option<f64>,
+        tf: Option<f64>,
+        pw: Option<f64>,
+        per: Option<f64>,
+    },
+    /// (time, value) pairs, times non-decreasing.
+    Pwl(Vec<(f64, f64)>),
+    Sin {
+        vo: f64,
+        va: f64,
+        freq: Option<f64>,
+        td: Option<f64>,
+        theta: Option<f64>,
+        phase: Option<f64>,
+    },
+}
+
+/// A `.model` card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub name: String,
+    /// Lower-cased model type: `d`, `nmos`, `pmos`, `memristor`, `r`, `c`, ...
+    pub kind: String,
+    /// Numeric parameters, lower-cased names.
+    pub params: BTreeMap<String, f64>,
+    /// Word-valued parameters, lower-cased (`model=vteam`, `window=biolek`).
+    pub words: BTreeMap<String, String>,
+    pub loc: SourceLoc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Analysis {
+    Op,
+    /// `.dc src start stop step [src2 start2 stop2 step2]`: `inner` is the first
+    /// (fast) sweep, `outer` the optional second (slow) one, as ngspice.
+    Dc {
+        inner: Sweep,
+        outer: Option<Sweep>,
+    },
+    /// `.tran tstep tstop [tstart [tmax]] [uic]`.
+    Tran {
+        tstep: f64,
+        tstop: f64,
+        tstart: f64,
+        tmax: Option<f64>,
+        uic: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// Lower-cased name of the independent source swept.
+    pub source: String,
+    pub start: f64,
+    pub stop: f64,
+    pub step: f64,
+}

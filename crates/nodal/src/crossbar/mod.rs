@@ -1,0 +1,1 @@
+//! Structured solver for N×M resistive crossbars with wire, driver and sense resistance.
