@@ -1,8 +1,322 @@
-//! Placeholder until the owning library lands (replaced by its helper).
+//! `xbar crossbar`: solve one resistive crossbar with wire, driver and sense
+//! resistance; write column currents (and optionally every cell) as CSV.
 
-#[derive(clap::Args)]
-pub struct Args {}
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+use crate::output::write_atomically;
+use anyhow::{bail, Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use xbar_nodal::crossbar::{
+    Conductances, Crossbar, CrossbarError, IterativeOptions, Parasitics, Solution,
+};
+
+/// Above this many unknowns `--solver auto` uses conjugate gradients.
+const AUTO_ITERATIVE_UNKNOWNS: usize = 20_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SolverChoice {
+    /// Direct below 20k unknowns, iterative above.
+    Auto,
+    /// Sparse Cholesky.
+    Direct,
+    /// Conjugate gradients on the column-wire Schur complement.
+    Iterative,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Conductances (S): N lines of M comma-separated values, no header.
+    #[arg(long, value_name = "CSV", requires = "v_file", conflicts_with_all = ["rows", "cols"])]
+    g_file: Option<PathBuf>,
+    /// Row input voltages (V): N lines, one value each.
+    #[arg(long, value_name = "CSV", requires = "g_file")]
+    v_file: Option<PathBuf>,
+    /// Generator mode: number of rows.
+    #[arg(long, requires_all = ["cols", "g_min", "g_max", "v_max"])]
+    rows: Option<usize>,
+    /// Generator mode: number of columns.
+    #[arg(long, requires = "rows")]
+    cols: Option<usize>,
+    /// Generator mode: smallest conductance (S).
+    #[arg(long, value_name = "S", requires = "rows")]
+    g_min: Option<f64>,
+    /// Generator mode: largest conductance (S).
+    #[arg(long, value_name = "S", requires = "rows")]
+    g_max: Option<f64>,
+    /// Generator mode: inputs are uniform in [0, v_max] (V).
+    #[arg(long, value_name = "V", requires = "rows")]
+    v_max: Option<f64>,
+    /// Generator mode: random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Row-wire resistance per cell pitch (Ω).
+    #[arg(long, value_name = "OHM", default_value_t = 0.0)]
+    r_row: f64,
+    /// Column-wire resistance per cell pitch (Ω).
+    #[arg(long, value_name = "OHM", default_value_t = 0.0)]
+    r_col: f64,
+    /// Driver output resistance (Ω).
+    #[arg(long, value_name = "OHM", default_value_t = 0.0)]
+    r_driver: f64,
+    /// Sense-amplifier input resistance (Ω).
+    #[arg(long, value_name = "OHM", default_value_t = 0.0)]
+    r_sense: f64,
+    /// Output directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Also write DIR/cells.csv with every cell's terminal voltages and current.
+    #[arg(long)]
+    cells: bool,
+    /// Also write the crossbar as an ngspice deck.
+    #[arg(long, value_name = "FILE")]
+    emit_netlist: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = SolverChoice::Auto)]
+    solver: SolverChoice,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (g, v) = inputs(&args)?;
+    let par = Parasitics {
+        r_row: args.r_row,
+        r_col: args.r_col,
+        r_driver: args.r_driver,
+        r_sense: args.r_sense,
+    };
+    let (rows, cols) = (g.rows(), g.cols());
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating output directory {}", args.out.display()))?;
+
+    let t0 = Instant::now();
+    let xbar = Crossbar::new(rows, cols, par)?;
+    if let Some(path) = &args.emit_netlist {
+        write_atomically(path, |w| Ok(xbar.write_spice_deck(w, &g, &v)?))?;
+    }
+    let iterative = match args.solver {
+        SolverChoice::Auto => xbar.unknowns() > AUTO_ITERATIVE_UNKNOWNS,
+        SolverChoice::Direct => false,
+        SolverChoice::Iterative => true,
+    };
+    let (solution, timing) = if iterative {
+        let setup = t0.elapsed();
+        let t1 = Instant::now();
+        let it = xbar.solve_iterative(&g, &v, IterativeOptions::default())?;
+        let line = format!(
+            "{rows}x{cols}, {} unknowns, iterative: setup {:.3} ms, chain factorisation + {} PCG iterations {:.3} ms (relative residual {:.1e})",
+            xbar.unknowns(),
+            ms(setup),
+            it.iterations,
+            ms(t1.elapsed()),
+            it.relative_residual
+        );
+        (it.solution, line)
+    } else {
+        xbar.analyse()?;
+        let setup = t0.elapsed();
+        let t1 = Instant::now();
+        let factored = xbar.factor(&g)?;
+        let factor = t1.elapsed();
+        let t2 = Instant::now();
+        let solution = factored.solve(&v)?;
+        let stats = factored.stats();
+        let line = format!(
+            "{rows}x{cols}, {} unknowns, direct (Cholesky, {} factor entries): setup {:.3} ms, factorisation {:.3} ms, solve {:.3} ms",
+            stats.unknowns,
+            stats.factor_entries,
+            ms(setup),
+            ms(factor),
+            ms(t2.elapsed())
+        );
+        (solution, line)
+    };
+    write_outputs(&args, &g, &v, &solution)?;
+    println!("{timing}");
+    Ok(())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn write_outputs(args: &Args, g: &Conductances, v: &[f64], s: &Solution) -> Result<()> {
+    let ideal = g.ideal_currents(v);
+    write_atomically(&args.out.join("columns.csv"), |w| {
+        writeln!(w, "col,current,ideal_current")?;
+        for (j, (i, id)) in s.column_currents.iter().zip(&ideal).enumerate() {
+            writeln!(w, "{j},{i:e},{id:e}")?;
+        }
+        Ok(())
+    })?;
+    if args.cells {
+        write_atomically(&args.out.join("cells.csv"), |w| {
+            writeln!(w, "row,col,v_row,v_col,current")?;
+            for i in 0..s.rows {
+                for j in 0..s.cols {
+                    let k = i * s.cols + j;
+                    writeln!(
+                        w,
+                        "{i},{j},{:e},{:e},{:e}",
+                        s.row_voltages[k], s.col_voltages[k], s.cell_currents[k]
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+fn inputs(args: &Args) -> Result<(Conductances, Vec<f64>)> {
+    match (&args.g_file, &args.v_file, args.rows) {
+        (Some(gf), Some(vf), None) => {
+            let g = read_conductances(gf)?;
+            let v = read_voltages(vf)?;
+            if v.len() != g.rows() {
+                bail!(
+                    "{} has {} voltages but {} has {} rows",
+                    vf.display(),
+                    v.len(),
+                    gf.display(),
+                    g.rows()
+                );
+            }
+            Ok((g, v))
+        }
+        (None, None, Some(rows)) => {
+            let (Some(cols), Some(g_min), Some(g_max), Some(v_max)) =
+                (args.cols, args.g_min, args.g_max, args.v_max)
+            else {
+                bail!("generator mode needs --rows, --cols, --g-min, --g-max and --v-max");
+            };
+            generate(rows, cols, g_min, g_max, v_max, args.seed)
+        }
+        _ => bail!("give either --g-file and --v-file, or the generator options (--rows ...)"),
+    }
+}
+
+/// Seeded random crossbar: conductances uniform in `[g_min, g_max]`,
+/// inputs uniform in `[0, v_max]`. Row `i` draws from its own ChaCha8
+/// stream `i + 1` (inputs from stream 0), so values do not depend on how
+/// the generation is scheduled.
+fn generate(
+    rows: usize,
+    cols: usize,
+    g_min: f64,
+    g_max: f64,
+    v_max: f64,
+    seed: u64,
+) -> Result<(Conductances, Vec<f64>)> {
+    if rows == 0 || cols == 0 {
+        bail!("--rows and --cols must be at least 1");
+    }
+    if !(g_min.is_finite() && g_max.is_finite() && 0.0 <= g_min && g_min <= g_max) {
+        bail!("need 0 <= --g-min <= --g-max, both finite (got {g_min}, {g_max})");
+    }
+    if !(v_max.is_finite() && v_max >= 0.0) {
+        bail!("--v-max must be finite and non-negative (got {v_max})");
+    }
+    let mut data = Vec::with_capacity(rows * cols);
+    for i in 0..rows {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(i as u64 + 1);
+        data.extend((0..cols).map(|_| g_min + (g_max - g_min) * rng.random::<f64>()));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(0);
+    let v = (0..rows).map(|_| v_max * rng.random::<f64>()).collect();
+    Ok((Conductances::new(rows, cols, data)?, v))
+}
+
+fn parse_field(path: &Path, line: usize, field: usize, text: &str, what: &str) -> Result<f64> {
+    let t = text.trim();
+    let value: f64 = t.parse().map_err(|_| {
+        anyhow::anyhow!(
+            "{} line {line}, field {field}: {t:?} is not a number ({what})",
+            path.display()
+        )
+    })?;
+    if !value.is_finite() {
+        bail!(
+            "{} line {line}, field {field}: {what} must be finite (got {t})",
+            path.display()
+        );
+    }
+    Ok(value)
+}
+
+/// Non-empty lines with their 1-based line numbers; blank lines only at the end.
+fn data_lines(path: &Path) -> Result<Vec<(usize, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines: Vec<(usize, String)> = text
+        .lines()
+        .enumerate()
+        .map(|(k, l)| (k + 1, l.trim_end_matches('\r').to_string()))
+        .collect();
+    while lines.last().is_some_and(|(_, l)| l.trim().is_empty()) {
+        lines.pop();
+    }
+    if let Some((k, _)) = lines.iter().find(|(_, l)| l.trim().is_empty()) {
+        bail!("{} line {k}: empty line", path.display());
+    }
+    if lines.is_empty() {
+        bail!("{}: no data", path.display());
+    }
+    Ok(lines)
+}
+
+fn read_conductances(path: &Path) -> Result<Conductances> {
+    let lines = data_lines(path)?;
+    let mut cols = 0;
+    let mut data = Vec::new();
+    for (row, (line, text)) in lines.iter().enumerate() {
+        let fields: Vec<&str> = text.split(',').collect();
+        if row == 0 {
+            cols = fields.len();
+        } else if fields.len() != cols {
+            bail!(
+                "{} line {line}: {} fields, expected {cols} like line 1",
+                path.display(),
+                fields.len()
+            );
+        }
+        for (f, t) in fields.iter().enumerate() {
+            let g = parse_field(path, *line, f + 1, t, "conductance in S")?;
+            if g < 0.0 {
+                bail!(
+                    "{} line {line}, field {}: conductance must be non-negative (got {g} S)",
+                    path.display(),
+                    f + 1
+                );
+            }
+            data.push(g);
+        }
+    }
+    Conductances::new(lines.len(), cols, data).map_err(|e| match e {
+        CrossbarError::InvalidConductance { row, col, value } => anyhow::anyhow!(
+            "{} line {}, field {}: invalid conductance {value}",
+            path.display(),
+            lines[row].0,
+            col + 1
+        ),
+        other => other.into(),
+    })
+}
+
+fn read_voltages(path: &Path) -> Result<Vec<f64>> {
+    data_lines(path)?
+        .iter()
+        .map(|(line, text)| {
+            let fields: Vec<&str> = text.split(',').collect();
+            if fields.len() != 1 {
+                bail!(
+                    "{} line {line}: expected one voltage, found {} fields",
+                    path.display(),
+                    fields.len()
+                );
+            }
+            parse_field(path, *line, 1, fields[0], "voltage in V")
+        })
+        .collect()
 }

@@ -6,12 +6,17 @@ use clap::{Parser, Subcommand};
 mod crossbar;
 mod device;
 mod infer;
+mod output;
 mod sim;
 mod study;
 mod train;
 
 #[derive(Parser)]
-#[command(name = "xbar", version, about = "Memristor crossbar and spiking-accelerator simulator")]
+#[command(
+    name = "xbar",
+    version,
+    about = "Memristor crossbar and spiking-accelerator simulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

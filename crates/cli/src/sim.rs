@@ -1,8 +1,264 @@
-//! Placeholder until the owning library lands (replaced by its helper).
+//! `xbar sim DECK [--out DIR]`: runs every analysis of a SPICE deck and writes
+//! one CSV per analysis.
+//!
+//! File names: `op.csv`, `dc.csv`, `tran.csv` when the deck has one analysis
+//! of that kind; when it has several, they are numbered in deck order
+//! (`dc1.csv`, `dc2.csv`, ...), and a kind that occurs once keeps its plain
+//! name. Columns are ngspice's vector names (scale first: `time` or the
+//! sweep's `v-sweep`/`i-sweep`; then `v(node)`, `i(vsource)`, `x(memristor)`),
+//! in SI units (V, A, s). With `.save`, only the saved vectors are written, in
+//! `.save` order, after the scale column. Floats round-trip exactly.
+//! `.print` vectors are also written to stdout, one tab-separated table per
+//! analysis. Analyses run in deck order (ngspice itself orders them by kind:
+//! sweeps, then operating point, then transient).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use xbar_netlist::OutputVector;
+use xbar_nodal::{AnalysisKind, AnalysisOutput};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The SPICE deck (ngspice dialect).
+    deck: PathBuf,
+    /// Folder for the CSV files (created if missing).
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("not built yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let circuit = xbar_netlist::parse_file(&args.deck)?;
+    for warning in &circuit.warnings {
+        eprintln!("{}: warning: {}", warning.loc, warning.message);
+    }
+    if circuit.analyses.is_empty() {
+        eprintln!(
+            "{}: warning: the deck has no analysis (.op, .dc or .tran); nothing to do",
+            args.deck.display()
+        );
+        return Ok(());
+    }
+    let outputs = xbar_nodal::run_analyses(&circuit)
+        .with_context(|| format!("simulating {}", args.deck.display()))?;
+    let names = file_names(&outputs);
+    // Select every table's columns before writing any file, so a bad `.save`
+    // leaves no partial set of outputs behind.
+    let tables = outputs
+        .iter()
+        .map(|output| select(&circuit.saves, output))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let printed = if circuit.prints.is_empty() {
+        Vec::new()
+    } else {
+        outputs
+            .iter()
+            .map(|output| select(&circuit.prints, output))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    for ((output, name), (columns, rows)) in outputs.iter().zip(&names).zip(&tables) {
+        let path = args.out.join(name);
+        write_table(&path, columns, rows)?;
+        eprintln!("{name}: {}", output.summary);
+    }
+    print_tables(&names, &printed)?;
+    Ok(())
+}
+
+fn kind_name(kind: AnalysisKind) -> &'static str {
+    match kind {
+        AnalysisKind::Op => "op",
+        AnalysisKind::Dc => "dc",
+        AnalysisKind::Tran => "tran",
+    }
+}
+
+/// `op.csv` for a single analysis of a kind; `op1.csv`, `op2.csv`, ... when
+/// the kind occurs several times.
+fn file_names(outputs: &[AnalysisOutput]) -> Vec<String> {
+    let mut seen = std::collections::HashMap::new();
+    outputs
+        .iter()
+        .map(|output| {
+            let total = outputs.iter().filter(|o| o.kind == output.kind).count();
+            let index = seen.entry(kind_name(output.kind)).or_insert(0);
+            *index += 1;
+            let base = kind_name(output.kind);
+            if total == 1 {
+                format!("{base}.csv")
+            } else {
+                format!("{base}{index}.csv")
+            }
+        })
+        .collect()
+}
+
+fn vector_name(vector: &OutputVector) -> String {
+    match vector {
+        OutputVector::Voltage(a, None) => format!("v({a})"),
+        OutputVector::Voltage(a, Some(b)) => format!("v({a},{b})"),
+        OutputVector::Current(name) => format!("i({name})"),
+        OutputVector::State(name) => format!("x({name})"),
+    }
+}
+
+/// The columns to write: everything when `vectors` is empty, else the scale
+/// plus `vectors` in their order (a difference `v(a,b)` is computed from its
+/// two node voltages).
+fn select(
+    vectors: &[OutputVector],
+    output: &AnalysisOutput,
+) -> anyhow::Result<(Vec<String>, Vec<Vec<f64>>)> {
+    if vectors.is_empty() {
+        return Ok((output.columns.clone(), output.rows.clone()));
+    }
+    let column = |name: &str| output.columns.iter().position(|c| c == name);
+    let node = |n: &str| -> anyhow::Result<Option<usize>> {
+        if n == "0" {
+            return Ok(None);
+        }
+        match column(&format!("v({n})")) {
+            Some(index) => Ok(Some(index)),
+            None => bail!(
+                "saved node `{n}` is not among the {} analysis' vectors",
+                kind_name(output.kind)
+            ),
+        }
+    };
+    // Each selected column is a difference of up to two source columns.
+    let mut picks: Vec<(String, Option<usize>, Option<usize>)> = Vec::new();
+    if output.kind != AnalysisKind::Op {
+        let Some(scale) = output.columns.first() else {
+            bail!(
+                "the {} analysis returned no scale column",
+                kind_name(output.kind)
+            );
+        };
+        picks.push((scale.clone(), Some(0), None));
+    }
+    for vector in vectors {
+        let name = vector_name(vector);
+        if picks.iter().any(|(n, _, _)| *n == name) {
+            continue;
+        }
+        let pick = match vector {
+            OutputVector::Voltage(a, b) => (
+                name,
+                node(a)?,
+                b.as_deref().map(node).transpose()?.flatten(),
+            ),
+            _ => match column(&name) {
+                Some(index) => (name, Some(index), None),
+                None => bail!(
+                    "saved vector `{name}` is not among the {} analysis' vectors",
+                    kind_name(output.kind)
+                ),
+            },
+        };
+        picks.push(pick);
+    }
+    let columns = picks.iter().map(|(name, _, _)| name.clone()).collect();
+    let rows = output
+        .rows
+        .iter()
+        .map(|row| {
+            picks
+                .iter()
+                .map(|(_, plus, minus)| {
+                    plus.map_or(0.0, |i| row[i]) - minus.map_or(0.0, |i| row[i])
+                })
+                .collect()
+        })
+        .collect();
+    Ok((columns, rows))
+}
+
+/// `.print` output: per analysis a title line and a tab-separated table.
+fn print_tables(names: &[String], tables: &[(Vec<String>, Vec<Vec<f64>>)]) -> anyhow::Result<()> {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    for (name, (columns, rows)) in names.iter().zip(tables) {
+        writeln!(stdout, "# {}", name.trim_end_matches(".csv"))?;
+        writeln!(stdout, "{}", columns.join("\t"))?;
+        for row in rows {
+            let cells: Vec<String> = row.iter().map(|v| format_float(*v)).collect();
+            writeln!(stdout, "{}", cells.join("\t"))?;
+        }
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Shortest text that parses back to the same `f64`; plain decimals where
+/// they are short, exponent notation for very large or small magnitudes.
+fn format_float(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 || (1e-4..1e15).contains(&magnitude) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
+}
+
+fn write_table(path: &Path, columns: &[String], rows: &[Vec<f64>]) -> anyhow::Result<()> {
+    crate::output::write_csv(path, |writer| {
+        writer.write_record(columns)?;
+        for row in rows {
+            writer.write_record(row.iter().map(|v| format_float(*v)))?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_round_trip() {
+        for value in [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1.0 / 3.0,
+            1e-14,
+            -2.5e-300,
+            6.02e23,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            123456.789,
+        ] {
+            let text = format_float(value);
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                value.to_bits(),
+                "{text}"
+            );
+        }
+        assert_eq!(format_float(1e-14), "1e-14");
+        assert_eq!(format_float(0.5), "0.5");
+    }
+
+    #[test]
+    fn numbered_names_only_for_repeated_kinds() {
+        let output = |kind| AnalysisOutput {
+            kind,
+            columns: vec![],
+            rows: vec![],
+            summary: String::new(),
+        };
+        let outputs = vec![
+            output(AnalysisKind::Dc),
+            output(AnalysisKind::Op),
+            output(AnalysisKind::Dc),
+            output(AnalysisKind::Tran),
+        ];
+        assert_eq!(
+            file_names(&outputs),
+            ["dc1.csv", "op.csv", "dc2.csv", "tran.csv"]
+        );
+    }
 }

@@ -9,13 +9,19 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourceLoc {
     pub file: PathBuf,
-    /// 1-based line number of the first physical line of the logical line.
+    /// 1-based line number of the first physical line of the logical line;
+    /// 0 when the error concerns the whole file.
     pub line: usize,
 }
 
 impl std::fmt::Display for SourceLoc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        // Line 0 means "the file as a whole" (it could not be read).
+        if self.line == 0 {
+            write!(f, "{}", self.file.display())
+        } else {
+            write!(f, "{}:{}", self.file.display(), self.line)
+        }
     }
 }
 
@@ -30,8 +36,9 @@ pub struct Circuit {
     pub models: BTreeMap<String, Model>,
     /// Analyses in deck order.
     pub analyses: Vec<Analysis>,
-    /// `.options` that were given, lower-cased names (known ones only; unknown
-    /// ones become warnings).
+    /// `.options` that were given, lower-cased names (known numeric ones only:
+    /// reltol abstol vntol chgtol trtol gmin itl1 itl2 itl4 temp tnom maxord;
+    /// `method` is [`Circuit::method`]; unknown ones become warnings).
     pub options: BTreeMap<String, f64>,
     /// `.save` vectors; empty means "everything".
     pub saves: Vec<OutputVector>,
@@ -39,6 +46,17 @@ pub struct Circuit {
     pub prints: Vec<OutputVector>,
     /// Non-fatal diagnostics (unknown option, ...), each with its place.
     pub warnings: Vec<Diagnostic>,
+    /// Transient integration method from `.options method=trap|gear`.
+    pub method: IntegrationMethod,
+}
+
+/// `.options method=`: ngspice integrates with the trapezoidal rule unless
+/// told `gear`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IntegrationMethod {
+    #[default]
+    Trapezoidal,
+    Gear,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +91,8 @@ pub struct Element {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementKind {
-    /// Nodes: n+ n-. Resistance in ohms (may be 0? no: ngspice rejects 0; parser errors).
+    /// Nodes: n+ n-. Resistance in ohms, never 0: like ngspice, the parser
+    /// replaces 0 by 1 mOhm (with a warning). Negative values are allowed.
     Resistor { resistance: f64 },
     /// Nodes: n+ n-. `ic` is the initial voltage used with `uic`.
     Capacitor { capacitance: f64, ic: Option<f64> },
@@ -90,13 +109,17 @@ pub enum ElementKind {
         w: Option<f64>,
         l: Option<f64>,
     },
-    /// `YMEMRISTOR name n+ n- model [x0=...]`. Nodes: n+ n-.
+    /// `YMEMRISTOR name n+ n- model [x0=...]`. Nodes: n+ n-. The element is
+    /// named `name` at the top level and `y.x1.name` inside instance `x1`
+    /// (ngspice's prefix rule with the device letter `y`).
     Memristor { model: String, x0: Option<f64> },
 }
 
 /// DC value plus an optional time-domain waveform of an independent source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Source {
+    /// DC value; a deck giving none takes the waveform's value at t = 0, as
+    /// ngspice does (0 without a waveform).
     pub dc: f64,
     pub waveform: Option<Waveform>,
 }

@@ -1,1 +1,208 @@
-//! Structured solver for N×M resistive crossbars with wire, driver and sense resistance.
+//! Structured solver for N×M resistive crossbars with wire, driver and sense
+//! resistance.
+//!
+//! # The circuit
+//! Row `i` is driven by `v_i` through `r_driver` into its left end `r(i,0)`,
+//! then row-wire segments `r_row` join `r(i,j)` and `r(i,j+1)`. Cell `(i,j)`
+//! joins `r(i,j)` to `c(i,j)`. Column-wire segments `r_col` join `c(i,j)` and
+//! `c(i+1,j)`; the bottom end `c(N-1,j)` reaches a virtual ground (0 V)
+//! through `r_sense`, and the column current `I_j` is the current into that
+//! virtual ground. Any of the four resistances may be zero: the nodes they
+//! join are merged (or pinned to the source / ground), so an ideal crossbar
+//! gives exactly `I = Gᵀ v`. Rows can also be left floating (no driver).
+//!
+//! # Solvers
+//! * [`Crossbar::factor`]: sparse Cholesky of the nodal matrix (faer,
+//!   supernodal). The symbolic analysis (ordering, elimination tree) is done
+//!   once per geometry and reused for every conductance sample (Monte Carlo).
+//!   The ordering puts the "port" nodes (where sources inject current and
+//!   where the column currents are measured) last, so the effective matrix
+//!   `A` (`I = A v`, exact for linear cells) comes from the trailing dense
+//!   block of the factor: `A = C (L_pp L_ppᵀ)⁻¹ B`, no full solves needed.
+//! * [`Crossbar::solve_iterative`] / [`Crossbar::monte_carlo`]: conjugate
+//!   gradients on the Schur complement onto the column wires (row chains
+//!   eliminated exactly by tridiagonal solves, preconditioned by the
+//!   column-chain tridiagonals). A new conductance sample only refactors
+//!   the chain tridiagonals, memory and time are linear in the array size:
+//!   the fast path for large arrays and for many samples with one input.
+//! * [`Crossbar::solve_nonlinear`]: Newton for cells with a nonlinear I-V
+//!   ([`CellIv`]: memristor compact models at a fixed state, diode
+//!   selectors, 1T1R cells), reusing the symbolic factorisation.
+//!
+//! Typical use (Monte Carlo over conductance samples of one geometry):
+//! ```
+//! use xbar_nodal::crossbar::{Conductances, Crossbar, Parasitics};
+//! let xbar = Crossbar::new(2, 3, Parasitics { r_row: 1.0, r_col: 1.0, r_driver: 10.0, r_sense: 10.0 })?;
+//! let g = Conductances::from_fn(2, 3, |i, j| 1e-4 * (1 + i + j) as f64)?;
+//! let f = xbar.factor(&g)?;
+//! let currents = f.column_currents(&[0.2, 0.1])?;
+//! let a = f.effective_matrix()?; // 3×2, currents = a · v
+//! assert!((a.apply(&[0.2, 0.1])[1] - currents[1]).abs() < 1e-15);
+//! # Ok::<(), xbar_nodal::crossbar::CrossbarError>(())
+//! ```
+
+mod conductances;
+mod direct;
+mod error;
+mod iterative;
+mod nonlinear;
+mod solution;
+mod spice;
+mod topology;
+
+pub use conductances::Conductances;
+pub use direct::{DirectOrdering, EffectiveMatrix, FactorStats, Factored};
+pub use error::CrossbarError;
+pub use iterative::{IterativeOptions, IterativeSolution};
+pub use nonlinear::{
+    CellIv, DiodeSelectorCell, LinearCell, MemristorCell, NewtonOptions, NonlinearSolution,
+};
+pub use solution::Solution;
+pub use spice::DeckError;
+
+use std::sync::OnceLock;
+use topology::Topology;
+
+/// Wire and periphery resistances in ohms. Zero means ideal (the joined
+/// nodes are merged).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Parasitics {
+    /// Row-wire segment between neighbouring cells.
+    pub r_row: f64,
+    /// Column-wire segment between neighbouring cells.
+    pub r_col: f64,
+    /// Driver output resistance between the source and the row's left end.
+    pub r_driver: f64,
+    /// Sense (virtual-ground) input resistance at the column's bottom end.
+    pub r_sense: f64,
+}
+
+impl Parasitics {
+    /// All four resistances zero: the ideal crossbar, `I = Gᵀ v`.
+    pub const IDEAL: Parasitics = Parasitics {
+        r_row: 0.0,
+        r_col: 0.0,
+        r_driver: 0.0,
+        r_sense: 0.0,
+    };
+
+    fn validate(&self) -> Result<(), CrossbarError> {
+        for (name, value) in [
+            ("r_row", self.r_row),
+            ("r_col", self.r_col),
+            ("r_driver", self.r_driver),
+            ("r_sense", self.r_sense),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(CrossbarError::InvalidResistance { name, value });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How a row's left end is connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowMode {
+    /// Driven by its input voltage through `r_driver` (an unselected row
+    /// that is grounded is a driven row with input 0 V).
+    Driven,
+    /// No driver: the row is connected only through its cells.
+    Floating,
+}
+
+/// One crossbar geometry with its parasitics: set up once, then
+/// [`factor`](Crossbar::factor) for each conductance sample.
+#[derive(Debug)]
+pub struct Crossbar {
+    topo: Topology,
+    ordering: DirectOrdering,
+    symbolic: OnceLock<Result<direct::Symbolic, CrossbarError>>,
+}
+
+impl Crossbar {
+    /// An `rows × cols` crossbar with every row driven.
+    pub fn new(rows: usize, cols: usize, parasitics: Parasitics) -> Result<Self, CrossbarError> {
+        Self::with_row_modes(rows, cols, parasitics, vec![RowMode::Driven; rows])
+    }
+
+    /// A crossbar where `modes[i]` says whether row `i` is driven or floating.
+    pub fn with_row_modes(
+        rows: usize,
+        cols: usize,
+        parasitics: Parasitics,
+        modes: Vec<RowMode>,
+    ) -> Result<Self, CrossbarError> {
+        parasitics.validate()?;
+        if rows == 0 || cols == 0 {
+            return Err(CrossbarError::EmptyArray { rows, cols });
+        }
+        if modes.len() != rows {
+            return Err(CrossbarError::SizeMismatch {
+                what: "row modes",
+                expected: rows,
+                found: modes.len(),
+            });
+        }
+        let topo = Topology::new(rows, cols, parasitics, modes);
+        let ordering = DirectOrdering::default_for(&topo);
+        Ok(Self {
+            topo,
+            ordering,
+            symbolic: OnceLock::new(),
+        })
+    }
+
+    /// Chooses the fill-reducing ordering of the direct solver (before the
+    /// first factorisation; benchmarks compare them).
+    pub fn with_ordering(mut self, ordering: DirectOrdering) -> Self {
+        self.ordering = ordering;
+        self.symbolic = OnceLock::new();
+        self
+    }
+
+    pub fn rows(&self) -> usize {
+        self.topo.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.topo.cols
+    }
+
+    pub fn parasitics(&self) -> Parasitics {
+        self.topo.par
+    }
+
+    pub fn row_modes(&self) -> &[RowMode] {
+        &self.topo.modes
+    }
+
+    /// Number of unknown node voltages after merging ideal wires.
+    pub fn unknowns(&self) -> usize {
+        self.topo.n
+    }
+
+    fn check_inputs(&self, v: &[f64]) -> Result<(), CrossbarError> {
+        if v.len() != self.topo.rows {
+            return Err(CrossbarError::SizeMismatch {
+                what: "input voltages",
+                expected: self.topo.rows,
+                found: v.len(),
+            });
+        }
+        if let Some((row, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(CrossbarError::InvalidVoltage { row, value });
+        }
+        Ok(())
+    }
+
+    fn check_conductances(&self, g: &Conductances) -> Result<(), CrossbarError> {
+        if g.rows() != self.topo.rows || g.cols() != self.topo.cols {
+            return Err(CrossbarError::ShapeMismatch {
+                expected: (self.topo.rows, self.topo.cols),
+                found: (g.rows(), g.cols()),
+            });
+        }
+        Ok(())
+    }
+}

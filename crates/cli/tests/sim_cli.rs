@@ -1,0 +1,274 @@
+//! `xbar sim` as a user meets it: output files and their names, `.save`,
+//! number formatting, warnings, and errors for every malformed deck.
+
+mod sim_common;
+
+use std::path::Path;
+use std::process::Command;
+
+use sim_common::*;
+
+fn write_deck(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `(file, line, substring)` from a malformed deck's title `expect FILE:LINE: substring`.
+fn expectation(deck: &Path) -> (String, usize, String) {
+    let text = std::fs::read_to_string(deck).unwrap();
+    let rest = text
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("expect ")
+        .unwrap()
+        .to_string();
+    let (place, substring) = rest.split_once(": ").unwrap();
+    let (file, line) = place.rsplit_once(':').unwrap();
+    (
+        file.to_string(),
+        line.parse().unwrap(),
+        substring.to_string(),
+    )
+}
+
+#[test]
+fn every_malformed_deck_exits_non_zero_naming_file_and_line() {
+    let dir = repo().join("tests/malformed");
+    let mut decks: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cir"))
+        .collect();
+    decks.sort();
+    assert!(decks.len() >= 25, "{} decks", decks.len());
+    let work = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for deck in &decks {
+        let (file, line, substring) = expectation(deck);
+        let out = work.path().join(deck.file_stem().unwrap());
+        let output = run_sim(deck, &out);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let place = format!("{}:{line}: ", dir.join(&file).display());
+        if output.status.success() || output.status.code() != Some(1) {
+            failures.push(format!(
+                "{}: exit status {:?}",
+                deck.display(),
+                output.status
+            ));
+        } else if stderr.contains("panicked")
+            || !stderr.contains(&place)
+            || !stderr.contains(&substring)
+        {
+            failures.push(format!(
+                "{}: stderr `{}` lacks `{place}` or `{substring}`",
+                deck.display(),
+                stderr.trim()
+            ));
+        } else if !files(&out).is_empty() {
+            failures.push(format!("{}: wrote {:?}", deck.display(), files(&out)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn missing_deck_is_an_error_naming_it() {
+    let work = tempfile::tempdir().unwrap();
+    let output = run_sim(&work.path().join("absent.cir"), work.path());
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("absent.cir") && stderr.contains("cannot read file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn repeated_analyses_get_numbered_files_and_summaries() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(
+        work.path(),
+        "divider.cir",
+        "divider\nv1 a 0 1\nr1 a b 1k\nr2 b 0 3k\n.dc v1 0 1 0.5\n.op\n.dc v1 0 2 0.25\n",
+    );
+    let out = work.path().join("out");
+    let output = run_sim(&deck, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(files(&out), ["dc1.csv", "dc2.csv", "op.csv"]);
+    // One summary line per analysis, named by its file.
+    for name in ["dc1.csv: ", "dc2.csv: ", "op.csv: "] {
+        assert_eq!(stderr.matches(name).count(), 1, "{stderr}");
+    }
+    let dc1 = read_csv(&out.join("dc1.csv"));
+    let dc2 = read_csv(&out.join("dc2.csv"));
+    assert_eq!(dc1.rows.len(), 3);
+    assert_eq!(dc2.rows.len(), 9);
+    let sweep: Vec<f64> = dc2.rows.iter().map(|r| r[0]).collect();
+    let vb = dc2.column("v(b)").unwrap();
+    for (v, b) in sweep.iter().zip(&vb) {
+        assert!((b - 0.75 * v).abs() <= 1e-15, "v(b) = {b} at {v}");
+    }
+    let op = read_csv(&out.join("op.csv"));
+    assert_eq!(op.rows.len(), 1);
+    assert_eq!(op.column("i(v1)").unwrap(), [-1.0 / 4000.0]);
+}
+
+#[test]
+fn save_restricts_columns_in_save_order_with_differences() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(
+        work.path(),
+        "save.cir",
+        "save\nv1 a 0 2\nr1 a b 1k\nr2 b c 3k\nr3 c 0 4k\n.save v(c) v(a,b) i(v1) b\n.dc v1 0 2 1\n.op\n",
+    );
+    let out = work.path().join("out");
+    let output = run_sim(&deck, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dc = read_csv(&out.join("dc.csv"));
+    assert_eq!(dc.columns[1..], ["v(c)", "v(a,b)", "i(v1)", "v(b)"]);
+    let op = read_csv(&out.join("op.csv"));
+    assert_eq!(op.columns, ["v(c)", "v(a,b)", "i(v1)", "v(b)"]);
+    let want = [2.0 * 4.0 / 8.0, 2.0 / 8.0, -2.0 / 8000.0, 2.0 * 7.0 / 8.0];
+    for (got, want) in op.rows[0].iter().zip(want) {
+        assert!(
+            (got - want).abs() <= 1e-15 * want.abs().max(1.0),
+            "{:?} vs {want:?}",
+            op.rows[0]
+        );
+    }
+    for (row, v) in dc.rows.iter().zip([0.0, 1.0, 2.0]) {
+        assert_eq!(row[0], v);
+        assert!((row[2] - v / 8.0).abs() <= 1e-15, "{row:?}");
+    }
+}
+
+#[test]
+fn numbers_round_trip_and_no_temporary_files_remain() {
+    let work = tempfile::tempdir().unwrap();
+    // 1/3 V and 1/3e-3 A have no short decimal form: the CSV must carry all
+    // 17 significant digits, and a tiny current must keep its exponent.
+    let deck = write_deck(
+        work.path(),
+        "third.cir",
+        "third\nv1 a 0 1\nr1 a b 2\nr2 b 0 1\nv2 c 0 1e-300\nr3 c 0 1\n.op\n",
+    );
+    let out = work.path().join("out");
+    let output = run_sim(&deck, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(files(&out), ["op.csv"]);
+    let text = std::fs::read_to_string(out.join("op.csv")).unwrap();
+    let op = read_csv(&out.join("op.csv"));
+    let vb = op.column("v(b)").unwrap()[0];
+    assert!((vb - 1.0 / 3.0).abs() <= 1e-16, "{vb}");
+    assert!(text.contains(&format!("{vb}")), "{text}");
+    assert_eq!(op.column("v(c)").unwrap()[0], 1e-300);
+    assert!(text.contains("1e-300"), "{text}");
+}
+
+#[test]
+fn warnings_are_reported_with_their_place_and_the_run_succeeds() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(
+        work.path(),
+        "warn.cir",
+        "warn\n.options frobnicate=3\nv1 a 0 1\nr1 a 0 0\n.op\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_xbar"))
+        .args(["sim", "warn.cir"])
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warn.cir:2: warning: unknown option `frobnicate` ignored"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warn.cir:4: warning: r1: zero resistance set to 1 mOhm"),
+        "{stderr}"
+    );
+    // Default output folder: the current one.
+    let op = read_csv(&work.path().join("op.csv"));
+    assert_eq!(op.column("i(v1)").unwrap(), [-1000.0]);
+    let _ = deck;
+}
+
+#[test]
+fn print_writes_tables_to_stdout() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(
+        work.path(),
+        "print.cir",
+        "print\nv1 a 0 1\nr1 a b 1k\nr2 b 0 1k\n.print dc v(b)\n.op\n.dc v1 0 1 1\n",
+    );
+    let output = run_sim(&deck, &work.path().join("out"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[..3], ["# op", "v(b)", "0.5"], "{stdout}");
+    assert_eq!(lines[3], "# dc");
+    assert!(lines[4].ends_with("\tv(b)"), "{stdout}");
+    assert_eq!(lines[5..], ["0\t0", "1\t0.5"], "{stdout}");
+}
+
+#[test]
+fn a_deck_without_analyses_writes_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(work.path(), "none.cir", "none\nv1 a 0 1\nr1 a 0 1k\n");
+    let out = work.path().join("out");
+    let output = run_sim(&deck, &out);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no analysis"));
+    assert!(files(&out).is_empty());
+}
+
+/// ngspice's operating point uses a source's DC value, even an explicit
+/// `dc 0`, and only a source with no DC value falls back to its waveform's
+/// time-zero value.
+#[test]
+fn operating_point_uses_explicit_dc_zero_and_waveform_start_otherwise() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(
+        work.path(),
+        "dc0.cir",
+        "dc zero\nv1 a 0 dc 0 pulse(1 2 1u 1n 1n 1u 2u)\nr1 a 0 1k\n\
+         v2 b 0 pulse(1 2 1u 1n 1n 1u 2u)\nr2 b 0 1k\n.op\n",
+    );
+    let out = work.path().join("out");
+    let output = run_sim(&deck, &out);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let op = read_csv(&out.join("op.csv"));
+    assert_eq!(op.column("v(a)").unwrap(), [0.0]);
+    assert_eq!(op.column("v(b)").unwrap(), [1.0]);
+}

@@ -1,0 +1,303 @@
+//! `xbar study` / `xbar merge` end to end: thread-count and shard invariance,
+//! kill-and-resume, Ctrl-C, and the errors a user sees.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const XBAR: &str = env!("CARGO_BIN_EXE_xbar");
+
+/// A synthetic grid study: 4 × 2 points, 5 trials each.
+fn config(dir: &Path, delay_s: f64) -> PathBuf {
+    config_with(dir, delay_s, 5)
+}
+
+fn config_with(dir: &Path, delay_s: f64, trials: usize) -> PathBuf {
+    let path = dir.join("study.toml");
+    let text = format!(
+        r#"mapping = "synthetic"
+images = 500
+trials = {trials}
+seed = 148
+
+[nonideal]
+crossbar.r_wire = 1.0
+synthetic.trial_delay_s = {delay_s}
+
+[[sweep]]
+parameter = "device.programming_sigma"
+start = 0.0
+stop = 0.15
+points = 4
+
+[[sweep]]
+parameter = "drift.compensation"
+values = [false, true]
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn xbar(args: &[&str]) -> Output {
+    Command::new(XBAR).args(args).output().unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = xbar(args);
+    assert!(
+        out.status.success(),
+        "xbar {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(args: &[&str]) -> String {
+    let out = xbar(args);
+    assert!(!out.status.success(), "xbar {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// trials.csv without its last column (runtime_s).
+fn trials(dir: &Path) -> String {
+    read(&dir.join("trials.csv"))
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
+        .collect()
+}
+
+fn assert_same_study(a: &Path, b: &Path) {
+    assert_eq!(trials(a), trials(b), "trials.csv differs");
+    for f in ["study.toml", "summary.csv", "device.programming_sigma.svg"] {
+        assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} differs");
+    }
+}
+
+#[test]
+fn threads_and_shards_write_identical_studies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), 0.0);
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    let stdout = ok(&["study", s(&cfg), "--out", s(&one), "--threads", "1"]);
+    assert!(
+        stdout.contains("40 trials (40 run now, 0 resumed)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ideal accuracy: 96.40 %"), "{stdout}");
+    ok(&["study", s(&cfg), "--out", s(&two), "--threads", "2"]);
+    assert_same_study(&one, &two);
+    assert_eq!(read(&one.join("trials.csv")).lines().count(), 41);
+
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let dir = tmp.path().join(format!("shard{k}"));
+        let out = ok(&[
+            "study",
+            s(&cfg),
+            "--out",
+            s(&dir),
+            "--shard",
+            &format!("{k}/3"),
+        ]);
+        assert!(out.contains(&format!("shard {k}/3 done")), "{out}");
+        shards.push(dir);
+    }
+    let merged = tmp.path().join("merged");
+    let e = err(&["merge", s(&shards[0]), s(&shards[2]), "--out", s(&merged)]);
+    assert!(
+        e.contains("hold 27 of 40 trials (first missing: point 0, trial 1)"),
+        "{e}"
+    );
+    let out = ok(&[
+        "merge",
+        s(&shards[0]),
+        s(&shards[1]),
+        s(&shards[2]),
+        "--out",
+        s(&merged),
+    ]);
+    assert!(out.contains("merged 40 trials from 3 folders"), "{out}");
+    assert_same_study(&one, &merged);
+}
+
+/// Waits until `trials.csv` has at least `rows` data rows.
+fn wait_for_rows(path: &Path, rows: usize) {
+    let start = Instant::now();
+    while std::fs::read_to_string(path).map_or(0, |t| t.lines().count().saturating_sub(1)) < rows {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no progress in {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn killed_study_resumes_to_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), 0.04);
+    let reference = tmp.path().join("reference");
+    ok(&["study", s(&cfg), "--out", s(&reference), "--threads", "2"]);
+
+    let out = tmp.path().join("killed");
+    let mut child = Command::new(XBAR)
+        .args(["study", s(&cfg), "--out", s(&out), "--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_rows(&out.join("trials.csv"), 7);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = read(&out.join("trials.csv"));
+    let rows = partial.lines().count() - 1;
+    assert!((7..40).contains(&rows), "{rows} rows after the kill");
+    assert!(!out.join("summary.csv").exists());
+
+    let stdout = ok(&["study", s(&cfg), "--out", s(&out), "--threads", "1"]);
+    let resumed = format!("({} run now, {rows} resumed)", 40 - rows);
+    assert!(stdout.contains(&resumed), "{stdout}");
+    assert_same_study(&reference, &out);
+}
+
+#[test]
+fn ctrl_c_finishes_trials_in_flight_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), 0.04);
+    let out = tmp.path().join("interrupted");
+    let child = Command::new(XBAR)
+        .args(["study", s(&cfg), "--out", s(&out), "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_rows(&out.join("trials.csv"), 3);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let result = child.wait_with_output().unwrap();
+    assert_eq!(result.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("interrupted after"), "{stderr}");
+    assert!(
+        stderr.contains("rerun the same command to resume"),
+        "{stderr}"
+    );
+    let text = read(&out.join("trials.csv"));
+    assert!(text.ends_with('\n'));
+    let rows = text.lines().count() - 1;
+    assert!(rows < 40, "{rows}");
+
+    ok(&["study", s(&cfg), "--out", s(&out)]);
+    assert_eq!(read(&out.join("trials.csv")).lines().count(), 41);
+    assert!(out.join("summary.csv").exists());
+}
+
+#[test]
+fn second_ctrl_c_abandons_trials_in_flight() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config_with(tmp.path(), 0.6, 1);
+    let out = tmp.path().join("abandoned");
+    let child = Command::new(XBAR)
+        .args(["study", s(&cfg), "--out", s(&out), "--threads", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_rows(&out.join("trials.csv"), 2);
+    for _ in 0..2 {
+        let pid = child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let result = child.wait_with_output().unwrap();
+    assert_eq!(result.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("abandoning trials in flight"), "{stderr}");
+    let text = read(&out.join("trials.csv"));
+    assert!(text.ends_with('\n'), "torn row: {text}");
+    let rows = text.lines().count() - 1;
+    assert!((2..8).contains(&rows), "{rows}");
+    let stdout = ok(&["study", s(&cfg), "--out", s(&out), "--threads", "2"]);
+    assert!(stdout.contains(&format!("{rows} resumed")), "{stdout}");
+}
+
+#[test]
+fn clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), 0.0);
+    let text = read(&cfg);
+    let out = tmp.path().join("out");
+
+    std::fs::write(&cfg, text.replace("\"synthetic\"", "\"ideal\"")).unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out)]);
+    assert!(
+        e.contains("unknown parameter `synthetic.trial_delay_s` for mapping `ideal`"),
+        "{e}"
+    );
+    let e = err(&["study", s(&cfg), "--out", s(&out), "--model", "x.xbm"]);
+    assert!(!e.contains("x.xbm"), "the config is checked first: {e}");
+    std::fs::write(&cfg, &text).unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out), "--model", "x.xbm"]);
+    assert!(
+        e.contains("--model and --mnist apply to the network"),
+        "{e}"
+    );
+
+    std::fs::write(&cfg, text.replace("crossbar.r_wire", "crossbar.r_wyre")).unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out)]);
+    assert!(
+        e.contains("study.toml: nonideal: unknown parameter `crossbar.r_wyre`"),
+        "{e}"
+    );
+
+    std::fs::write(
+        &cfg,
+        text.replace("start = 0.0", "start = 0.0\nspacing = \"log\""),
+    )
+    .unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out)]);
+    assert!(e.contains("log spacing needs start > 0"), "{e}");
+
+    std::fs::write(
+        &cfg,
+        text.replace("crossbar.r_wire = 1.0", "crossbar.r_wire = -1.0"),
+    )
+    .unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out)]);
+    assert!(e.contains("`crossbar.r_wire` = -1.0: must be ≥ 0 Ω"), "{e}");
+    assert!(!out.exists(), "a rejected study must not create its folder");
+
+    std::fs::write(&cfg, &text).unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out), "--shard", "4/3"]);
+    assert!(e.contains("not K/N"), "{e}");
+    ok(&["study", s(&cfg), "--out", s(&out)]);
+    std::fs::write(&cfg, text.replace("seed = 148", "seed = 149")).unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out)]);
+    assert!(e.contains("different study"), "{e}");
+
+    let e = err(&[
+        "study",
+        s(&tmp.path().join("missing.toml")),
+        "--out",
+        s(&out),
+    ]);
+    assert!(e.contains("missing.toml"), "{e}");
+}

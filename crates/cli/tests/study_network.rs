@@ -1,0 +1,266 @@
+//! `xbar study` on the real network: the shipped model on the first MNIST
+//! test images, checked trial by trial against `xbar infer`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const XBAR: &str = env!("CARGO_BIN_EXE_xbar");
+
+/// MNIST as CI provides it: `XBAR_MNIST_DIR` (which CI gives relative to
+/// the workspace root, while tests run in the package folder), else
+/// `../shared/mnist` beside the workspace.
+fn mnist_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_dir() => dir,
+        Some(dir) => root.join(dir),
+        None => root.join("../shared/mnist"),
+    }
+}
+
+fn xbar(args: &[&str]) -> Output {
+    Command::new(XBAR)
+        .args(args)
+        .env_remove("XBAR_MNIST_URL")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = xbar(args);
+    assert!(
+        out.status.success(),
+        "xbar {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn err(args: &[&str]) -> String {
+    let out = xbar(args);
+    assert!(!out.status.success(), "xbar {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Rows of a CSV file as header → value maps.
+fn rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = read(path);
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// trials.csv without its runtime column (the last).
+fn trials_without_runtime(dir: &Path) -> String {
+    read(&dir.join("trials.csv"))
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
+        .collect()
+}
+
+const IMAGES: usize = 50;
+const SEED: u64 = 7;
+const TIMESTEPS: usize = 16;
+const LEAKS: [f64; 2] = [0.0, -0.1];
+
+/// `images` × 2 trials × 2 leaks on the ideal mapping, 16 time steps.
+fn ideal_study(dir: &Path) -> PathBuf {
+    let path = dir.join("ideal_leak.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "mapping = \"ideal\"\nimages = {IMAGES}\ntrials = 2\nseed = {SEED}\n\n\
+             [nonideal]\ninput.timesteps = {TIMESTEPS}\n\n\
+             [sweep]\nparameter = \"lif.v_leak\"\nvalues = [{}, {}]\n",
+            LEAKS[0], LEAKS[1]
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Accuracy `xbar infer --mapping ideal` reports for the first IMAGES test
+/// images with `nonideal` (TOML text) and `seed`.
+fn infer_accuracy(tmp: &Path, nonideal: &str, seed: u64) -> f64 {
+    let file = tmp.join("nonideal.toml");
+    std::fs::write(&file, nonideal).unwrap();
+    let out = tmp.join("infer");
+    let mnist = mnist_dir();
+    ok(&[
+        "infer",
+        "--mapping",
+        "ideal",
+        "--nonideal",
+        s(&file),
+        "--limit",
+        &IMAGES.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--mnist",
+        s(&mnist),
+        "--out",
+        s(&out),
+    ]);
+    let summary = rows(&out.join("summary.csv"));
+    summary[0]["accuracy"].parse().unwrap()
+}
+
+#[test]
+fn ideal_study_matches_xbar_infer_and_is_thread_invariant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = ideal_study(tmp.path());
+    let mnist = mnist_dir();
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    let stdout = ok(&[
+        "study",
+        s(&cfg),
+        "--out",
+        s(&one),
+        "--threads",
+        "1",
+        "--mnist",
+        s(&mnist),
+    ]);
+    ok(&[
+        "study",
+        s(&cfg),
+        "--out",
+        s(&two),
+        "--threads",
+        "2",
+        "--mnist",
+        s(&mnist),
+    ]);
+    assert_eq!(trials_without_runtime(&one), trials_without_runtime(&two));
+    assert_eq!(
+        read(&one.join("summary.csv")),
+        read(&two.join("summary.csv"))
+    );
+    assert!(one.join("lif.v_leak.svg").is_file());
+
+    let trials = rows(&one.join("trials.csv"));
+    assert_eq!(trials.len(), 4);
+    let mut by_leak = [Vec::new(), Vec::new()];
+    for row in &trials {
+        let (point, trial): (usize, usize) =
+            (row["point"].parse().unwrap(), row["trial"].parse().unwrap());
+        let seed: u64 = row["seed"].parse().unwrap();
+        assert_eq!(seed, xbar_study::trial_seed(SEED, point, trial));
+        assert_eq!(row["images"], IMAGES.to_string());
+        let leak: f64 = row["lif.v_leak"].parse().unwrap();
+        assert_eq!(leak, LEAKS[point]);
+        let accuracy: f64 = row["accuracy"].parse().unwrap();
+        // The trial is exactly `xbar infer` with the point's table and seed.
+        let want = infer_accuracy(
+            tmp.path(),
+            &format!("lif.v_leak = {leak:?}\ninput.timesteps = {TIMESTEPS}\n"),
+            seed,
+        );
+        assert_eq!(accuracy, want, "point {point}, trial {trial}");
+        by_leak[point].push(accuracy);
+    }
+    // The shipped model scores 98.9 % on the test set; a leak of a tenth of
+    // the threshold per step silences much of the network.
+    assert!(by_leak[0].iter().all(|&a| a >= 0.9), "{by_leak:?}");
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(mean(&by_leak[1]) < mean(&by_leak[0]), "{by_leak:?}");
+
+    // The reference line: the ideal mapping with the base input coding
+    // (16 steps) and no leak, on its own seed.
+    let meta = read(&one.join("study.toml"));
+    let reference = infer_accuracy(
+        tmp.path(),
+        &format!("input.timesteps = {TIMESTEPS}\n"),
+        xbar_study::reference_seed(SEED),
+    );
+    let line = meta
+        .lines()
+        .find(|l| l.starts_with("reference_accuracy"))
+        .unwrap_or_else(|| panic!("no reference in {meta}"));
+    let recorded: f64 = line.split('=').nth(1).unwrap().trim().parse().unwrap();
+    assert_eq!(recorded, reference);
+    assert!(
+        stdout.contains(&format!("ideal accuracy: {:.2} %", 100.0 * reference)),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn network_study_errors_name_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = ideal_study(tmp.path());
+    let text = read(&cfg);
+    let mnist = mnist_dir();
+    let out = tmp.path().join("out");
+    let run = |model: Option<&Path>, mnist: &Path| {
+        let mut args = vec!["study", s(&cfg), "--out", s(&out), "--mnist", s(mnist)];
+        if let Some(m) = model {
+            args.extend(["--model", s(m)]);
+        }
+        err(&args)
+    };
+
+    // The ideal mapping has no memristors to program.
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "[nonideal]\n",
+            "[nonideal]\ndevice.programming_sigma = 0.1\n",
+        ),
+    )
+    .unwrap();
+    let e = run(None, &mnist);
+    assert!(
+        e.contains("device.programming_sigma describes the memristor array"),
+        "{e}"
+    );
+
+    std::fs::write(
+        &cfg,
+        text.replace("values = [0, -0.1]", "values = [0, nan]"),
+    )
+    .unwrap();
+    let e = run(None, &mnist);
+    assert!(e.contains("finite"), "{e}");
+
+    std::fs::write(&cfg, text.replace("images = 50", "images = 20000")).unwrap();
+    let e = run(None, &mnist);
+    assert!(
+        e.contains("images = 20000 per trial, but the MNIST test set has 10000"),
+        "{e}"
+    );
+
+    std::fs::write(&cfg, &text).unwrap();
+    let missing = tmp.path().join("missing.xbm");
+    let e = run(Some(&missing), &mnist);
+    assert!(e.contains("missing.xbm"), "{e}");
+    let e = run(None, tmp.path());
+    assert!(e.contains("not found"), "{e}");
+    assert!(
+        !out.exists(),
+        "a failed start must not create the study folder"
+    );
+}

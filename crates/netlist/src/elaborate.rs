@@ -1,0 +1,1435 @@
+//! Elaboration: evaluates parameters, expands subcircuit instances into flat
+//! elements named as ngspice names them, and turns directives into analyses.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use crate::circuit::*;
+use crate::deck::{assignments, Body, Deck, Stmt, SubcktDef};
+use crate::error::{ErrorKind, NetlistError};
+use crate::expr::{self, Expr, ExprError};
+use crate::lexer::Token;
+use crate::number::parse_number;
+
+type Result<T> = std::result::Result<T, NetlistError>;
+
+/// Instances nested deeper than this are reported as runaway recursion.
+const MAX_NESTING: usize = 100;
+
+/// Options whose numeric value the engine honours.
+const NUMERIC_OPTIONS: &[&str] = &[
+    "reltol", "abstol", "vntol", "chgtol", "trtol", "gmin", "itl1", "itl2", "itl4", "temp", "tnom",
+    "maxord",
+];
+
+enum Def {
+    Expr(Expr, String, SourceLoc),
+    Value(f64),
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    InProgress,
+    Done(f64),
+}
+
+/// What an expression evaluation can fail with before it gets a location.
+enum EvalError {
+    Expr(ExprError),
+    Netlist(NetlistError),
+}
+
+impl From<ExprError> for EvalError {
+    fn from(err: ExprError) -> Self {
+        EvalError::Expr(err)
+    }
+}
+
+/// Parameters, models and node names visible in one body (the top level or
+/// one subcircuit instance). Parameters are evaluated on first use, which
+/// allows forward references and detects circular definitions.
+struct Scope<'a> {
+    parent: Option<&'a Scope<'a>>,
+    body: &'a Body,
+    defs: HashMap<String, Def>,
+    state: RefCell<HashMap<String, Slot>>,
+    /// Model name in the deck -> flattened model name.
+    models: HashMap<String, String>,
+    /// Pin name -> node it is connected to in the caller.
+    pins: HashMap<String, String>,
+    /// Instance path (`x1.x2`), empty at the top level.
+    path: String,
+    /// The definitions being instantiated, outermost first (recursion check).
+    active: Vec<*const SubcktDef>,
+}
+
+impl<'a> Scope<'a> {
+    fn param(&self, name: &str, use_loc: &SourceLoc) -> std::result::Result<f64, EvalError> {
+        match self.defs.get(name) {
+            Some(Def::Value(value)) => Ok(*value),
+            Some(Def::Expr(expr, text, loc)) => {
+                match self.state.borrow().get(name) {
+                    Some(Slot::Done(value)) => return Ok(*value),
+                    Some(Slot::InProgress) => {
+                        return Err(EvalError::Netlist(NetlistError::new(
+                            loc,
+                            ErrorKind::CircularParameter,
+                            name,
+                        )))
+                    }
+                    None => {}
+                }
+                self.state
+                    .borrow_mut()
+                    .insert(name.to_string(), Slot::InProgress);
+                let value = self.eval(expr, text, loc).map_err(EvalError::Netlist)?;
+                self.state
+                    .borrow_mut()
+                    .insert(name.to_string(), Slot::Done(value));
+                Ok(value)
+            }
+            None => match self.parent {
+                Some(parent) => parent.param(name, use_loc),
+                None => Err(EvalError::Netlist(NetlistError::new(
+                    use_loc,
+                    ErrorKind::UndefinedParameter,
+                    name,
+                ))),
+            },
+        }
+    }
+
+    fn eval(&self, expr: &Expr, text: &str, loc: &SourceLoc) -> Result<f64> {
+        expr.eval(&mut |name: &str| self.param(name, loc))
+            .map_err(|err| match err {
+                EvalError::Expr(e) => {
+                    NetlistError::new(loc, ErrorKind::Expression(e.to_string()), text)
+                }
+                EvalError::Netlist(e) => e,
+            })
+    }
+
+    /// The numeric value of one token: a SPICE number or an expression.
+    fn num(&self, stmt: &Stmt, token: &Token) -> Result<f64> {
+        match token {
+            Token::Word(word) => parse_number(word)
+                .ok_or_else(|| NetlistError::new(&stmt.loc, ErrorKind::BadNumber, word.clone())),
+            Token::Expr(text) => {
+                let expr = expr::parse(text).map_err(|e| {
+                    NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Expression(e.to_string()),
+                        token.text(),
+                    )
+                })?;
+                self.eval(&expr, &token.text(), &stmt.loc)
+            }
+            other => Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unexpected(": expected a value".into()),
+                other.text(),
+            )),
+        }
+    }
+
+    fn node(&self, word: &str) -> String {
+        if word == "0" || word == "gnd" {
+            return "0".into();
+        }
+        if let Some(mapped) = self.pins.get(word) {
+            return mapped.clone();
+        }
+        if self.path.is_empty() {
+            word.to_string()
+        } else {
+            format!("{}.{}", self.path, word)
+        }
+    }
+
+    /// ngspice's name for an element inside an instance: `v1` in `x1.x2`
+    /// becomes `v.x1.x2.v1`.
+    fn element_name(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            let letter = name.chars().next().unwrap_or('?');
+            format!("{letter}.{}.{name}", self.path)
+        }
+    }
+
+    fn model(&self, name: &str) -> Option<&String> {
+        self.models
+            .get(name)
+            .or_else(|| self.parent.and_then(|p| p.model(name)))
+    }
+
+    fn subckt(&self, name: &str) -> Option<(Rc<SubcktDef>, &Scope<'a>)> {
+        match self.body.subckts.get(name) {
+            Some(def) => Some((def.clone(), self)),
+            None => self.parent.and_then(|p| p.subckt(name)),
+        }
+    }
+}
+
+struct Elaborator {
+    circuit: Circuit,
+    element_names: HashSet<String>,
+    nodes: BTreeSet<String>,
+    save_all: bool,
+}
+
+/// Turns the structured deck into a flat circuit.
+pub fn elaborate(deck: Deck) -> Result<Circuit> {
+    let mut elab = Elaborator {
+        circuit: Circuit {
+            title: deck.title.clone(),
+            warnings: deck.warnings,
+            ..Circuit::default()
+        },
+        element_names: HashSet::new(),
+        nodes: BTreeSet::new(),
+        save_all: false,
+    };
+    let mut defs = HashMap::new();
+    for def in &deck.body.params {
+        if defs.contains_key(&def.name) {
+            elab.warn(
+                &def.loc,
+                format!(
+                    "parameter `{}` redefined; the last definition applies",
+                    def.name
+                ),
+            );
+        }
+        defs.insert(
+            def.name.clone(),
+            Def::Expr(def.expr.clone(), def.text.clone(), def.loc.clone()),
+        );
+    }
+    let mut top = Scope {
+        parent: None,
+        body: &deck.body,
+        defs,
+        state: RefCell::new(HashMap::new()),
+        models: HashMap::new(),
+        pins: HashMap::new(),
+        path: String::new(),
+        active: Vec::new(),
+    };
+    top.models = elab.models(&top)?;
+    elab.expand(&top)?;
+    if elab.circuit.elements.is_empty() {
+        let loc = deck
+            .directives
+            .first()
+            .map(|d| d.loc.clone())
+            .unwrap_or_default();
+        return Err(NetlistError::new(&loc, ErrorKind::Empty, deck.title));
+    }
+    for stmt in &deck.directives {
+        elab.directive(stmt, &top)?;
+    }
+    if elab.save_all {
+        elab.circuit.saves.clear();
+    }
+    Ok(elab.circuit)
+}
+
+impl Elaborator {
+    fn warn(&mut self, loc: &SourceLoc, message: String) {
+        self.circuit.warnings.push(Diagnostic {
+            loc: loc.clone(),
+            message,
+        });
+    }
+
+    /// Elaborates the `.model` cards of a body and returns their flattened names.
+    fn models(&mut self, scope: &Scope) -> Result<HashMap<String, String>> {
+        let mut names = HashMap::new();
+        for stmt in &scope.body.models {
+            let model = model_card(stmt, scope)?;
+            if names.contains_key(&model.name) {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Duplicate("model".into()),
+                    model.name,
+                ));
+            }
+            let flat = if scope.path.is_empty() {
+                model.name.clone()
+            } else {
+                format!("{}.{}", scope.path, model.name)
+            };
+            names.insert(model.name.clone(), flat.clone());
+            self.circuit.models.insert(
+                flat.clone(),
+                Model {
+                    name: flat,
+                    ..model
+                },
+            );
+        }
+        Ok(names)
+    }
+
+    fn expand(&mut self, scope: &Scope) -> Result<()> {
+        for stmt in &scope.body.elements {
+            let name = stmt.head();
+            match name.chars().next() {
+                Some('x') => self.instance(stmt, scope)?,
+                Some('r') => self.resistor(stmt, scope)?,
+                Some('c') => self.capacitor(stmt, scope)?,
+                Some('v' | 'i') => self.source(stmt, scope)?,
+                Some('d') => self.diode(stmt, scope)?,
+                Some('m') => self.mosfet(stmt, scope)?,
+                Some('y') if name == "ymemristor" => self.memristor(stmt, scope)?,
+                _ => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::UnknownElement,
+                        name,
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `off` only seeds ngspice's operating-point iteration; any other bare
+    /// word is a mistake.
+    fn off_flags(&mut self, stmt: &Stmt, name: &str, flags: &[String]) -> Result<()> {
+        for flag in flags {
+            if flag != "off" {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(String::new()),
+                    flag.clone(),
+                ));
+            }
+            self.warn(
+                &stmt.loc,
+                format!("{name}: `off` ignored (it only seeds the operating-point iteration)"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Adds an element under its flattened name.
+    fn push(
+        &mut self,
+        stmt: &Stmt,
+        flat: String,
+        nodes: Vec<String>,
+        kind: ElementKind,
+    ) -> Result<()> {
+        if !self.element_names.insert(flat.clone()) {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Duplicate("element name".into()),
+                flat,
+            ));
+        }
+        self.nodes
+            .extend(nodes.iter().filter(|n| *n != "0").cloned());
+        self.circuit.elements.push(Element {
+            name: flat,
+            nodes,
+            kind,
+            loc: stmt.loc.clone(),
+        });
+        Ok(())
+    }
+
+    fn instance(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let params_at = stmt
+            .tokens
+            .iter()
+            .position(|t| *t == Token::Eq)
+            .map_or(stmt.tokens.len(), |eq| eq - 1);
+        let params_at = match stmt.tokens[..params_at]
+            .iter()
+            .position(|t| *t == Token::Word("params:".into()))
+        {
+            Some(p) => p,
+            None => params_at,
+        };
+        let mut words = Vec::new();
+        for token in &stmt.tokens[1..params_at.max(1)] {
+            match token {
+                Token::Word(w) => words.push(w.clone()),
+                other => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unexpected(" in instance nodes".into()),
+                        other.text(),
+                    ))
+                }
+            }
+        }
+        let Some(sub_name) = words.pop() else {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("subcircuit name".into()),
+                name,
+            ));
+        };
+        let Some((def, found_in)) = scope.subckt(&sub_name) else {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::UnknownSubckt,
+                sub_name,
+            ));
+        };
+        if words.len() != def.pins.len() {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::PinCount(format!(
+                    "subcircuit `{}` has {} pins, instance connects {}",
+                    def.name,
+                    def.pins.len(),
+                    words.len()
+                )),
+                name,
+            ));
+        }
+        let ptr = Rc::as_ptr(&def);
+        if scope.active.contains(&ptr) || scope.active.len() >= MAX_NESTING {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::RecursiveSubckt,
+                def.name.clone(),
+            ));
+        }
+        let mut defs = HashMap::new();
+        for param in &def.params {
+            defs.insert(
+                param.name.clone(),
+                Def::Expr(param.expr.clone(), param.text.clone(), param.loc.clone()),
+            );
+        }
+        for given in assignments(stmt, &stmt.tokens[params_at.max(1)..])? {
+            if !defs.contains_key(&given.name) {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::UnknownParameter(format!(" of subcircuit `{}`", def.name)),
+                    given.name,
+                ));
+            }
+            // Overrides are evaluated where the instance is written.
+            let value = scope.eval(&given.expr, &given.text, &stmt.loc)?;
+            defs.insert(given.name, Def::Value(value));
+        }
+        for param in &def.body.params {
+            if defs.contains_key(&param.name) {
+                return Err(NetlistError::new(
+                    &param.loc,
+                    ErrorKind::Duplicate("parameter in subcircuit".into()),
+                    param.name.clone(),
+                ));
+            }
+            defs.insert(
+                param.name.clone(),
+                Def::Expr(param.expr.clone(), param.text.clone(), param.loc.clone()),
+            );
+        }
+        let pins = def
+            .pins
+            .iter()
+            .cloned()
+            .zip(words.iter().map(|w| scope.node(w)))
+            .collect();
+        let path = if scope.path.is_empty() {
+            name.clone()
+        } else {
+            format!("{}.{name}", scope.path)
+        };
+        let mut active = scope.active.clone();
+        active.push(ptr);
+        let mut child = Scope {
+            parent: Some(found_in),
+            body: &def.body,
+            defs,
+            state: RefCell::new(HashMap::new()),
+            models: HashMap::new(),
+            pins,
+            path,
+            active,
+        };
+        child.models = self.models(&child)?;
+        self.expand(&child)
+    }
+
+    /// The first `count` node tokens after the element name.
+    fn nodes(stmt: &Stmt, scope: &Scope, first: usize, count: usize) -> Result<Vec<String>> {
+        let mut nodes = Vec::with_capacity(count);
+        for k in 0..count {
+            match stmt.tokens.get(first + k) {
+                Some(Token::Word(w))
+                    if !matches!(stmt.tokens.get(first + k + 1), Some(Token::Eq)) =>
+                {
+                    nodes.push(scope.node(w))
+                }
+                Some(other) => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing(format!("node {} of {count}", k + 1)),
+                        other.text(),
+                    ))
+                }
+                None => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing(format!("node {} of {count}", k + 1)),
+                        stmt.head(),
+                    ))
+                }
+            }
+        }
+        Ok(nodes)
+    }
+
+    fn resistor(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let args = Args::split(stmt, &stmt.tokens[3..])?;
+        args.no_flags(stmt)?;
+        let mut resistance = args.single_value(stmt, scope, &["r", "resistance"], "resistance")?;
+        args.only(stmt, &["r", "resistance"], "a resistor")?;
+        if resistance == 0.0 {
+            self.warn(
+                &stmt.loc,
+                format!("{name}: zero resistance set to 1 mOhm, as ngspice does"),
+            );
+            resistance = 1e-3;
+        }
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            nodes,
+            ElementKind::Resistor { resistance },
+        )
+    }
+
+    fn capacitor(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let args = Args::split(stmt, &stmt.tokens[3..])?;
+        args.no_flags(stmt)?;
+        let capacitance = args.single_value(stmt, scope, &["c", "capacitance"], "capacitance")?;
+        args.only(stmt, &["c", "capacitance", "ic"], "a capacitor")?;
+        let ic = args.named(stmt, scope, "ic")?;
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            nodes,
+            ElementKind::Capacitor { capacitance, ic },
+        )
+    }
+
+    fn source(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let tokens = &stmt.tokens[3..];
+        let mut dc = None;
+        let mut waveform = None;
+        let mut i = 0;
+        while i < tokens.len() {
+            match &tokens[i] {
+                Token::Word(w) if w == "dc" => {
+                    let value = tokens.get(i + 1).ok_or_else(|| {
+                        NetlistError::new(&stmt.loc, ErrorKind::Missing("DC value".into()), "dc")
+                    })?;
+                    set_once(stmt, &mut dc, scope.num(stmt, value)?, "dc")?;
+                    i += 2;
+                }
+                Token::Word(w) if w == "ac" => {
+                    // An AC specification only matters to `.ac`, which xbar rejects.
+                    i += 1;
+                    let mut taken = 0;
+                    while taken < 2 && i < tokens.len() && is_value(&tokens[i]) {
+                        scope.num(stmt, &tokens[i])?;
+                        i += 1;
+                        taken += 1;
+                    }
+                }
+                Token::Word(w) if matches!(w.as_str(), "pulse" | "pwl" | "sin") => {
+                    if waveform.is_some() {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::Duplicate("waveform".into()),
+                            w.clone(),
+                        ));
+                    }
+                    let (values, next) = waveform_args(stmt, scope, tokens, i + 1)?;
+                    waveform = Some(build_waveform(stmt, w, &values)?);
+                    i = next;
+                }
+                Token::Word(w)
+                    if matches!(
+                        w.as_str(),
+                        "exp" | "sffm" | "am" | "trnoise" | "trrandom" | "distof1" | "distof2"
+                    ) =>
+                {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unsupported("source waveform".into()),
+                        w.clone(),
+                    ));
+                }
+                token if is_value(token) && dc.is_none() && waveform.is_none() => {
+                    dc = Some(scope.num(stmt, token)?);
+                    i += 1;
+                }
+                other => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unexpected(" in source".into()),
+                        other.text(),
+                    ))
+                }
+            }
+        }
+        let dc = match (dc, &waveform) {
+            (Some(dc), _) => dc,
+            // ngspice uses the waveform's value at t = 0 when no DC value is given.
+            (None, Some(w)) => initial_value(w),
+            (None, None) => {
+                self.warn(&stmt.loc, format!("{name}: no value given, DC 0 assumed"));
+                0.0
+            }
+        };
+        let source = Source { dc, waveform };
+        let kind = if name.starts_with('v') {
+            ElementKind::VoltageSource(source)
+        } else {
+            ElementKind::CurrentSource(source)
+        };
+        self.push(stmt, scope.element_name(&name), nodes, kind)
+    }
+
+    fn diode(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let model = model_ref(&self.circuit.models, stmt, scope, 3, &["d"])?;
+        let args = Args::split(stmt, &stmt.tokens[4..])?;
+        self.off_flags(stmt, &name, &args.flags)?;
+        let area = if args.positional.is_empty() && args.named.iter().all(|(k, _)| k != "area") {
+            1.0
+        } else {
+            args.single_value(stmt, scope, &["area"], "area")?
+        };
+        args.only(stmt, &["area"], "a diode")?;
+        if area <= 0.0 {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("diode area must be positive".into()),
+                area.to_string(),
+            ));
+        }
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            nodes,
+            ElementKind::Diode { model, area },
+        )
+    }
+
+    fn mosfet(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 4)?;
+        let model = model_ref(&self.circuit.models, stmt, scope, 5, &["nmos", "pmos"])?;
+        let args = Args::split(stmt, &stmt.tokens[6..])?;
+        if let Some(token) = args.positional.first() {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unexpected(" in MOSFET (use w= and l=)".into()),
+                token.text(),
+            ));
+        }
+        self.off_flags(stmt, &name, &args.flags)?;
+        const GEOMETRY: &[&str] = &["ad", "as", "pd", "ps", "nrd", "nrs"];
+        let mut allowed = vec!["w", "l", "m"];
+        allowed.extend_from_slice(GEOMETRY);
+        args.only(stmt, &allowed, "a MOSFET")?;
+        for (key, _) in &args.named {
+            if GEOMETRY.contains(&key.as_str()) {
+                self.warn(
+                    &stmt.loc,
+                    format!("{name}: `{key}` ignored (junction geometry is not modelled)"),
+                );
+            }
+        }
+        if let Some(m) = args.named(stmt, scope, "m")? {
+            if m != 1.0 {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unsupported("multiplier m other than 1".into()),
+                    m.to_string(),
+                ));
+            }
+        }
+        let w = args.named(stmt, scope, "w")?;
+        let l = args.named(stmt, scope, "l")?;
+        for (key, value) in [("w", w), ("l", l)] {
+            if value.is_some_and(|v| v <= 0.0) {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue(format!("{key} must be positive")),
+                    key,
+                ));
+            }
+        }
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            nodes,
+            ElementKind::Mosfet { model, w, l },
+        )
+    }
+
+    /// `ymemristor <name> <n+> <n-> <model> [x0=<state>]` (Xyce's spelling).
+    fn memristor(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let Some(Token::Word(name)) = stmt.tokens.get(1) else {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("memristor name".into()),
+                stmt.head(),
+            ));
+        };
+        let nodes = Self::nodes(stmt, scope, 2, 2)?;
+        let model = model_ref(&self.circuit.models, stmt, scope, 4, &["memristor"])?;
+        let args = Args::split(stmt, &stmt.tokens[5..])?;
+        args.no_flags(stmt)?;
+        if let Some(token) = args.positional.first() {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unexpected(" in YMEMRISTOR".into()),
+                token.text(),
+            ));
+        }
+        args.only(stmt, &["x0"], "a memristor")?;
+        let x0 = args.named(stmt, scope, "x0")?;
+        // ngspice's prefix rule with the device letter `y`: `y.x1.name` inside `x1`.
+        let flat = if scope.path.is_empty() {
+            name.clone()
+        } else {
+            format!("y.{}.{name}", scope.path)
+        };
+        self.push(stmt, flat, nodes, ElementKind::Memristor { model, x0 })
+    }
+
+    fn directive(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let head = stmt.head();
+        let rest = &stmt.tokens[1..];
+        match head.as_str() {
+            ".op" => {
+                if let Some(token) = rest.first() {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unexpected(" after `.op`".into()),
+                        token.text(),
+                    ));
+                }
+                self.circuit.analyses.push(Analysis::Op);
+            }
+            ".dc" => {
+                if rest.len() != 4 && rest.len() != 8 {
+                    let token = rest.get(8).or(rest.last()).map(Token::text).unwrap_or(head);
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing(
+                            "`.dc src start stop step [src2 start2 stop2 step2]`".into(),
+                        ),
+                        token,
+                    ));
+                }
+                let inner = self.sweep(stmt, scope, &rest[..4])?;
+                let outer = if rest.len() == 8 {
+                    Some(self.sweep(stmt, scope, &rest[4..])?)
+                } else {
+                    None
+                };
+                self.circuit.analyses.push(Analysis::Dc { inner, outer });
+            }
+            ".tran" => self.tran(stmt, scope, rest)?,
+            ".options" | ".option" | ".opt" => self.options(stmt, scope, rest)?,
+            ".save" => {
+                let vectors = self.vectors(stmt, rest)?;
+                self.circuit.saves.extend(vectors);
+                // `.save all ...` keeps every vector, as in ngspice.
+                self.save_all |= rest.contains(&Token::Word("all".into()));
+            }
+            ".print" => {
+                let rest = match rest.first() {
+                    Some(Token::Word(w)) if matches!(w.as_str(), "op" | "dc" | "tran") => {
+                        &rest[1..]
+                    }
+                    _ => rest,
+                };
+                let vectors = self.vectors(stmt, rest)?;
+                self.circuit.prints.extend(vectors);
+            }
+            _ => {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::UnknownDirective,
+                    head,
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    fn sweep(&self, stmt: &Stmt, scope: &Scope, tokens: &[Token]) -> Result<Sweep> {
+        let Token::Word(source) = &tokens[0] else {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("source name".into()),
+                tokens[0].text(),
+            ));
+        };
+        let is_source = self.circuit.elements.iter().any(|e| {
+            e.name == *source
+                && matches!(
+                    e.kind,
+                    ElementKind::VoltageSource(_) | ElementKind::CurrentSource(_)
+                )
+        });
+        if !is_source {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::NoSuch("independent source to sweep".into()),
+                source.clone(),
+            ));
+        }
+        let start = scope.num(stmt, &tokens[1])?;
+        let stop = scope.num(stmt, &tokens[2])?;
+        let step = scope.num(stmt, &tokens[3])?;
+        if step == 0.0 || (stop - start) / step < 0.0 {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("sweep step is zero or goes away from the stop value".into()),
+                tokens[3].text(),
+            ));
+        }
+        if (stop - start) / step > 1e8 {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("more than 1e8 sweep points".into()),
+                tokens[3].text(),
+            ));
+        }
+        Ok(Sweep {
+            source: source.clone(),
+            start,
+            stop,
+            step,
+        })
+    }
+
+    fn tran(&mut self, stmt: &Stmt, scope: &Scope, rest: &[Token]) -> Result<()> {
+        let mut values = Vec::new();
+        let mut uic = false;
+        for token in rest {
+            match token {
+                Token::Word(w) if w == "uic" => uic = true,
+                token if is_value(token) && !uic && values.len() < 4 => {
+                    values.push(scope.num(stmt, token)?)
+                }
+                other => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unexpected(" in `.tran`".into()),
+                        other.text(),
+                    ))
+                }
+            }
+        }
+        if values.len() < 2 {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("`.tran tstep tstop`".into()),
+                ".tran",
+            ));
+        }
+        let (tstep, tstop) = (values[0], values[1]);
+        let tstart = values.get(2).copied().unwrap_or(0.0);
+        let tmax = values.get(3).copied();
+        let bad = |why: &str, token: &Token| {
+            Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue(why.into()),
+                token.text(),
+            ))
+        };
+        if tstep <= 0.0 {
+            return bad("tstep must be positive", &rest[0]);
+        }
+        if tstop <= 0.0 {
+            return bad("tstop must be positive", &rest[1]);
+        }
+        if tstart < 0.0 || tstart >= tstop {
+            return bad("tstart must be in [0, tstop)", &rest[2]);
+        }
+        if tmax.is_some_and(|t| t <= 0.0) {
+            return bad("tmax must be positive", &rest[3]);
+        }
+        self.circuit.analyses.push(Analysis::Tran {
+            tstep,
+            tstop,
+            tstart,
+            tmax,
+            uic,
+        });
+        Ok(())
+    }
+
+    fn options(&mut self, stmt: &Stmt, scope: &Scope, rest: &[Token]) -> Result<()> {
+        let mut i = 0;
+        while i < rest.len() {
+            let Token::Word(name) = &rest[i] else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(" in `.options`".into()),
+                    rest[i].text(),
+                ));
+            };
+            if rest.get(i + 1) != Some(&Token::Eq) {
+                self.warn(&stmt.loc, format!("unknown option `{name}` ignored"));
+                i += 1;
+                continue;
+            }
+            let Some(value) = rest.get(i + 2) else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Missing(format!("value of option `{name}`")),
+                    name.clone(),
+                ));
+            };
+            i += 3;
+            if name == "method" {
+                self.circuit.method = match value {
+                    Token::Word(w) if w == "trap" || w == "trapezoidal" => {
+                        IntegrationMethod::Trapezoidal
+                    }
+                    Token::Word(w) if w == "gear" => IntegrationMethod::Gear,
+                    other => {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::BadValue("method must be trap or gear".into()),
+                            other.text(),
+                        ))
+                    }
+                };
+            } else if NUMERIC_OPTIONS.contains(&name.as_str()) {
+                let number = scope.num(stmt, value)?;
+                self.circuit.options.insert(name.clone(), number);
+            } else {
+                self.warn(&stmt.loc, format!("unknown option `{name}` ignored"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Output vectors of `.save`/`.print`: `v(n)`, `v(a,b)`, `i(vname)`,
+    /// `x(name)`, a bare node name, or `all`.
+    fn vectors(&self, stmt: &Stmt, tokens: &[Token]) -> Result<Vec<OutputVector>> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            let Token::Word(word) = &tokens[i] else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(" in output list".into()),
+                    tokens[i].text(),
+                ));
+            };
+            if tokens.get(i + 1) != Some(&Token::LParen) {
+                i += 1;
+                if word == "all" {
+                    continue;
+                }
+                if word.starts_with('@') {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unsupported("device parameter vector".into()),
+                        word.clone(),
+                    ));
+                }
+                out.push(self.checked_voltage(stmt, word, None)?);
+                continue;
+            }
+            let close = tokens[i..]
+                .iter()
+                .position(|t| *t == Token::RParen)
+                .map(|p| p + i);
+            let Some(close) = close else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Missing("`)`".into()),
+                    format!("{word}("),
+                ));
+            };
+            let mut args = Vec::new();
+            for token in &tokens[i + 2..close] {
+                match token {
+                    Token::Word(w) => args.push(w.clone()),
+                    other => {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::Unexpected(" in output vector".into()),
+                            other.text(),
+                        ))
+                    }
+                }
+            }
+            let text = format!("{word}({})", args.join(","));
+            let vector = match (word.as_str(), args.as_slice()) {
+                ("v", [a]) => self.checked_voltage(stmt, a, None)?,
+                ("v", [a, b]) => self.checked_voltage(stmt, a, Some(b))?,
+                ("i", [name]) => {
+                    let ok = self.circuit.elements.iter().any(|e| {
+                        e.name == *name
+                            && matches!(
+                                e.kind,
+                                ElementKind::VoltageSource(_) | ElementKind::Memristor { .. }
+                            )
+                    });
+                    if !ok {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::NoSuch("voltage source or memristor".into()),
+                            text,
+                        ));
+                    }
+                    OutputVector::Current(name.clone())
+                }
+                ("x", [name]) => {
+                    let ok = self.circuit.elements.iter().any(|e| {
+                        e.name == *name && matches!(e.kind, ElementKind::Memristor { .. })
+                    });
+                    if !ok {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::NoSuch("memristor".into()),
+                            text,
+                        ));
+                    }
+                    OutputVector::State(name.clone())
+                }
+                _ => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unsupported("output vector".into()),
+                        text,
+                    ))
+                }
+            };
+            out.push(vector);
+            i = close + 1;
+        }
+        Ok(out)
+    }
+
+    fn checked_voltage(&self, stmt: &Stmt, a: &str, b: Option<&String>) -> Result<OutputVector> {
+        let canonical = |n: &str| {
+            if n == "gnd" {
+                "0".to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        let a = canonical(a);
+        let b = b.map(|b| canonical(b));
+        for node in std::iter::once(&a).chain(b.as_ref()) {
+            if node != "0" && !self.nodes.contains(node) {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::NoSuch("node".into()),
+                    node.clone(),
+                ));
+            }
+        }
+        Ok(OutputVector::Voltage(a, b))
+    }
+}
+
+fn set_once(stmt: &Stmt, slot: &mut Option<f64>, value: f64, what: &str) -> Result<()> {
+    if slot.is_some() {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Duplicate(format!("{what} value")),
+            what,
+        ));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn is_value(token: &Token) -> bool {
+    match token {
+        Token::Word(w) => parse_number(w).is_some(),
+        Token::Expr(_) => true,
+        _ => false,
+    }
+}
+
+/// Values of a waveform: `name(v1 v2 ...)` or `name v1 v2 ...`. Returns the
+/// values and the index after them.
+fn waveform_args(
+    stmt: &Stmt,
+    scope: &Scope,
+    tokens: &[Token],
+    start: usize,
+) -> Result<(Vec<f64>, usize)> {
+    let mut values = Vec::new();
+    if tokens.get(start) == Some(&Token::LParen) {
+        let mut i = start + 1;
+        loop {
+            match tokens.get(i) {
+                Some(Token::RParen) => return Ok((values, i + 1)),
+                Some(token) => values.push(scope.num(stmt, token)?),
+                None => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing("`)` closing the waveform".into()),
+                        stmt.head(),
+                    ))
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut i = start;
+    while i < tokens.len() && is_value(&tokens[i]) {
+        values.push(scope.num(stmt, &tokens[i])?);
+        i += 1;
+    }
+    Ok((values, i))
+}
+
+fn build_waveform(stmt: &Stmt, kind: &str, v: &[f64]) -> Result<Waveform> {
+    let count = |min: usize, max: usize| {
+        if v.len() < min || v.len() > max {
+            Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue(format!(
+                    "{kind} takes {min} to {max} values, got {}",
+                    v.len()
+                )),
+                kind,
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let opt = |k: usize| v.get(k).copied();
+    match kind {
+        "pulse" => {
+            count(2, 7)?;
+            for (k, what) in [
+                (3, "rise time"),
+                (4, "fall time"),
+                (5, "pulse width"),
+                (6, "period"),
+            ] {
+                if opt(k).is_some_and(|x| x < 0.0) {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::BadValue(format!("negative {what}")),
+                        kind,
+                    ));
+                }
+            }
+            Ok(Waveform::Pulse {
+                v1: v[0],
+                v2: v[1],
+                td: opt(2),
+                tr: opt(3),
+                tf: opt(4),
+                pw: opt(5),
+                per: opt(6),
+            })
+        }
+        "pwl" => {
+            if v.len() < 2 || v.len() % 2 != 0 {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue("pwl needs time-value pairs".into()),
+                    kind,
+                ));
+            }
+            let points: Vec<(f64, f64)> = v.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+            if points.windows(2).any(|w| w[1].0 < w[0].0) || points[0].0 < 0.0 {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue("pwl times must be non-negative and non-decreasing".into()),
+                    kind,
+                ));
+            }
+            Ok(Waveform::Pwl(points))
+        }
+        _ => {
+            count(2, 6)?;
+            Ok(Waveform::Sin {
+                vo: v[0],
+                va: v[1],
+                freq: opt(2),
+                td: opt(3),
+                theta: opt(4),
+                phase: opt(5),
+            })
+        }
+    }
+}
+
+/// The waveform's value at t = 0, which ngspice uses as the DC value of a
+/// source given without one.
+fn initial_value(waveform: &Waveform) -> f64 {
+    match waveform {
+        Waveform::Pulse { v1, .. } => *v1,
+        Waveform::Pwl(points) => points[0].1,
+        Waveform::Sin { vo, va, phase, .. } => vo + va * phase.unwrap_or(0.0).to_radians().sin(),
+    }
+}
+
+/// A model reference at `index`: must name a visible model of one of `kinds`.
+fn model_ref(
+    models: &std::collections::BTreeMap<String, Model>,
+    stmt: &Stmt,
+    scope: &Scope,
+    index: usize,
+    kinds: &[&str],
+) -> Result<String> {
+    let Some(Token::Word(name)) = stmt.tokens.get(index) else {
+        let token = stmt
+            .tokens
+            .get(index)
+            .map(Token::text)
+            .unwrap_or_else(|| stmt.head());
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Missing("model name".into()),
+            token,
+        ));
+    };
+    let Some(model) = scope.model(name).and_then(|flat| models.get(flat)) else {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::UnknownModel,
+            name.clone(),
+        ));
+    };
+    if !kinds.contains(&model.kind.as_str()) {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::WrongModelType(format!("`{}`, expected {}", model.kind, kinds.join(" or "))),
+            name.clone(),
+        ));
+    }
+    Ok(model.name.clone())
+}
+
+/// `.model name type [(] p=v ... [)]`
+fn model_card(stmt: &Stmt, scope: &Scope) -> Result<Model> {
+    let (Some(Token::Word(name)), Some(Token::Word(kind))) =
+        (stmt.tokens.get(1), stmt.tokens.get(2))
+    else {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Missing("`.model name type`".into()),
+            stmt.head(),
+        ));
+    };
+    if !matches!(kind.as_str(), "d" | "nmos" | "pmos" | "memristor") {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Unsupported("model type (supported: d nmos pmos memristor)".into()),
+            kind.clone(),
+        ));
+    }
+    let tokens: Vec<&Token> = stmt.tokens[3..]
+        .iter()
+        .filter(|t| !matches!(t, Token::LParen | Token::RParen))
+        .collect();
+    let mut params = std::collections::BTreeMap::new();
+    let mut words = std::collections::BTreeMap::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let (Token::Word(key), Some(Token::Eq), Some(value)) =
+            (tokens[i], tokens.get(i + 1), tokens.get(i + 2))
+        else {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unexpected(": expected `name=value`".into()),
+                tokens[i].text(),
+            ));
+        };
+        if params.contains_key(key) || words.contains_key(key) {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Duplicate("model parameter".into()),
+                key.clone(),
+            ));
+        }
+        match value {
+            Token::Word(w) if parse_number(w).is_none() => {
+                if w.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
+                {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::BadNumber,
+                        w.clone(),
+                    ));
+                }
+                words.insert(key.clone(), w.clone());
+            }
+            token => {
+                params.insert(key.clone(), scope.num(stmt, token)?);
+            }
+        }
+        i += 3;
+    }
+    Ok(Model {
+        name: name.clone(),
+        kind: kind.clone(),
+        params,
+        words,
+        loc: stmt.loc.clone(),
+    })
+}
+
+/// Positional values, `key=value` pairs and bare flags after an element's
+/// nodes and model.
+struct Args<'t> {
+    positional: Vec<&'t Token>,
+    named: Vec<(String, &'t Token)>,
+    flags: Vec<String>,
+}
+
+impl<'t> Args<'t> {
+    fn split(stmt: &Stmt, tokens: &'t [Token]) -> Result<Self> {
+        let mut args = Args {
+            positional: Vec::new(),
+            named: Vec::new(),
+            flags: Vec::new(),
+        };
+        let mut i = 0;
+        while i < tokens.len() {
+            match (&tokens[i], tokens.get(i + 1)) {
+                (Token::Word(key), Some(Token::Eq)) => {
+                    let Some(value) = tokens.get(i + 2) else {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::Missing(format!("value of `{key}`")),
+                            key.clone(),
+                        ));
+                    };
+                    if args.named.iter().any(|(k, _)| k == key) {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::Duplicate("parameter".into()),
+                            key.clone(),
+                        ));
+                    }
+                    args.named.push((key.clone(), value));
+                    i += 3;
+                }
+                (token, _) if is_value(token) => {
+                    args.positional.push(token);
+                    i += 1;
+                }
+                (Token::Word(w), _)
+                    if w.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) =>
+                {
+                    args.flags.push(w.clone());
+                    i += 1;
+                }
+                (Token::Word(w), _) => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::BadNumber,
+                        w.clone(),
+                    ))
+                }
+                (other, _) => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unexpected(String::new()),
+                        other.text(),
+                    ))
+                }
+            }
+        }
+        Ok(args)
+    }
+
+    /// Elements without flags read a stray word as a malformed value.
+    fn no_flags(&self, stmt: &Stmt) -> Result<()> {
+        match self.flags.first() {
+            Some(flag) => Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadNumber,
+                flag.clone(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The one value given either positionally or as one of `keys`.
+    fn single_value(&self, stmt: &Stmt, scope: &Scope, keys: &[&str], what: &str) -> Result<f64> {
+        let named: Vec<&Token> = self
+            .named
+            .iter()
+            .filter(|(k, _)| keys.contains(&k.as_str()))
+            .map(|(_, v)| *v)
+            .collect();
+        match (self.positional.as_slice(), named.as_slice()) {
+            ([token], []) | ([], [token]) => scope.num(stmt, token),
+            ([], []) => Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing(what.into()),
+                stmt.head(),
+            )),
+            (positional, _) => {
+                let extra = positional
+                    .get(1)
+                    .or(positional.first())
+                    .map(|t| t.text())
+                    .unwrap_or_default();
+                Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(format!(": more than one {what}")),
+                    extra,
+                ))
+            }
+        }
+    }
+
+    fn named(&self, stmt: &Stmt, scope: &Scope, key: &str) -> Result<Option<f64>> {
+        match self.named.iter().find(|(k, _)| k == key) {
+            Some((_, token)) => scope.num(stmt, token).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Rejects named parameters outside `allowed`.
+    fn only(&self, stmt: &Stmt, allowed: &[&str], what: &str) -> Result<()> {
+        match self
+            .named
+            .iter()
+            .find(|(k, _)| !allowed.contains(&k.as_str()))
+        {
+            Some((key, _)) => Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::UnknownParameter(format!(" for {what}")),
+                key.clone(),
+            )),
+            None => Ok(()),
+        }
+    }
+}

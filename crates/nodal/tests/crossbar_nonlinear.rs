@@ -1,0 +1,453 @@
+//! Newton path for nonlinear cells against (1) an independent dense
+//! Newton-Raphson MNA solve written here, with each diode selector as an
+//! explicit junction behind an internal node, and (2) ngspice on the same
+//! circuit (live when ngspice is on PATH, otherwise its committed answer).
+
+use std::process::Command;
+use std::sync::Arc;
+
+use xbar_memristor::CompactModel;
+use xbar_nodal::crossbar::{
+    CellIv, Conductances, Crossbar, DiodeSelectorCell, LinearCell, MemristorCell, NewtonOptions,
+    Parasitics,
+};
+
+const IS: f64 = 1e-9;
+const N: f64 = 1.5;
+/// ngspice's thermal voltage at 27 °C (its CONSTboltz, CHARGE and REFTEMP).
+const VT: f64 = 1.38064852e-23 * 300.15 / 1.6021766208e-19;
+
+fn case(rows: usize, cols: usize) -> (Vec<f64>, Vec<f64>) {
+    let g = (0..rows * cols)
+        .map(|k| 1e-6 + 1e-4 * (((k * 7919) % 101) as f64 / 100.0))
+        .collect();
+    let v = (0..rows)
+        .map(|i| 0.4 + 0.5 * ((i * 37 % 11) as f64 / 10.0))
+        .collect();
+    (g, v)
+}
+
+/// Independent solve: every physical node kept, the cell as R (row node to
+/// internal node) then diode (internal node to column node), ideal
+/// elements as voltage sources; damped Newton with dense elimination.
+fn reference(g: &[f64], v: &[f64], rows: usize, cols: usize, par: Parasitics) -> Vec<f64> {
+    let r = |i: usize, j: usize| i * cols + j;
+    let c = |i: usize, j: usize| rows * cols + i * cols + j;
+    let d = |i: usize, j: usize| 2 * rows * cols + i * cols + j;
+    let nodes = 3 * rows * cols;
+    let mut res: Vec<(usize, Option<usize>, f64)> = Vec::new();
+    let mut src: Vec<(usize, Option<usize>, f64)> = Vec::new();
+    let mut drive: Vec<(usize, f64)> = Vec::new();
+    for i in 0..rows {
+        if par.r_driver > 0.0 {
+            res.push((r(i, 0), None, 1.0 / par.r_driver));
+            drive.push((r(i, 0), v[i] / par.r_driver));
+        } else {
+            src.push((r(i, 0), None, v[i]));
+        }
+        for j in 0..cols {
+            res.push((r(i, j), Some(d(i, j)), g[i * cols + j]));
+            if j + 1 < cols {
+                res.push((r(i, j), Some(r(i, j + 1)), 1.0 / par.r_row));
+            }
+            if i + 1 < rows {
+                res.push((c(i, j), Some(c(i + 1, j)), 1.0 / par.r_col));
+            }
+        }
+    }
+    let mut sense = Vec::new();
+    for j in 0..cols {
+        if par.r_sense > 0.0 {
+            res.push((c(rows - 1, j), None, 1.0 / par.r_sense));
+        } else {
+            sense.push(src.len());
+            src.push((c(rows - 1, j), None, 0.0));
+        }
+    }
+    let dim = nodes + src.len();
+    let nvt = N * VT;
+    let mut x = vec![0.0; dim];
+    for _ in 0..500 {
+        let mut a = vec![vec![0.0; dim]; dim];
+        let mut b = vec![0.0; dim];
+        for &(p, q, gv) in &res {
+            a[p][p] += gv;
+            if let Some(q) = q {
+                a[q][q] += gv;
+                a[p][q] -= gv;
+                a[q][p] -= gv;
+            }
+        }
+        for &(p, cur) in &drive {
+            b[p] += cur;
+        }
+        for (s, &(p, _, value)) in src.iter().enumerate() {
+            a[p][nodes + s] += 1.0;
+            a[nodes + s][p] += 1.0;
+            b[nodes + s] = value;
+        }
+        for i in 0..rows {
+            for j in 0..cols {
+                let (p, q) = (d(i, j), c(i, j));
+                let vd = x[p] - x[q];
+                let gd = IS * (vd / nvt).exp() / nvt;
+                let id = IS * (vd / nvt).exp_m1();
+                let ieq = id - gd * vd;
+                a[p][p] += gd;
+                a[q][q] += gd;
+                a[p][q] -= gd;
+                a[q][p] -= gd;
+                b[p] -= ieq;
+                b[q] += ieq;
+            }
+        }
+        let xn = gauss(a, b);
+        let step = xn
+            .iter()
+            .zip(&x)
+            .fold(0.0f64, |m, (p, q)| m.max((p - q).abs()));
+        let scale = if step > 0.05 { 0.05 / step } else { 1.0 };
+        for (xi, xv) in x.iter_mut().zip(&xn) {
+            *xi += scale * (xv - *xi);
+        }
+        if step < 1e-15 {
+            break;
+        }
+    }
+    (0..cols)
+        .map(|j| {
+            if par.r_sense > 0.0 {
+                x[c(rows - 1, j)] / par.r_sense
+            } else {
+                x[nodes + sense[j]]
+            }
+        })
+        .collect()
+}
+
+fn gauss(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+    let n = b.len();
+    for k in 0..n {
+        let p = (k..n)
+            .max_by(|&x, &y| a[x][k].abs().total_cmp(&a[y][k].abs()))
+            .unwrap();
+        a.swap(k, p);
+        b.swap(k, p);
+        assert!(a[k][k] != 0.0, "reference matrix singular");
+        let (top, rest) = a.split_at_mut(k + 1);
+        let pivot = &top[k];
+        let bk = b[k];
+        for (row, bi) in rest.iter_mut().zip(&mut b[k + 1..]) {
+            let f = row[k] / pivot[k];
+            if f != 0.0 {
+                for (x, q) in row[k..].iter_mut().zip(&pivot[k..]) {
+                    *x -= f * q;
+                }
+                *bi -= f * bk;
+            }
+        }
+    }
+    let mut x = vec![0.0; n];
+    for k in (0..n).rev() {
+        let s: f64 = (k + 1..n).map(|j| a[k][j] * x[j]).sum();
+        x[k] = (b[k] - s) / a[k][k];
+    }
+    x
+}
+
+fn diode_cells(g: &[f64]) -> Vec<DiodeSelectorCell> {
+    g.iter()
+        .map(|&g| DiodeSelectorCell {
+            g,
+            is: IS,
+            n: N,
+            vt: VT,
+        })
+        .collect()
+}
+
+fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
+    let scale = want.iter().fold(0.0f64, |s, x| s.max(x.abs()));
+    for (j, (a, b)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (a - b).abs() <= rel * scale,
+            "{what}: column {j}: got {a:e}, want {b:e}"
+        );
+    }
+}
+
+#[test]
+fn diode_selectors_match_independent_newton() {
+    let (rows, cols) = (5, 4);
+    let (g, v) = case(rows, cols);
+    let full = Parasitics {
+        r_row: 2.0,
+        r_col: 3.0,
+        r_driver: 50.0,
+        r_sense: 40.0,
+    };
+    for par in [
+        full,
+        Parasitics {
+            r_driver: 0.0,
+            r_sense: 0.0,
+            ..full
+        },
+    ] {
+        let want = reference(&g, &v, rows, cols, par);
+        let xbar = Crossbar::new(rows, cols, par).unwrap();
+        let s = xbar
+            .solve_nonlinear(&diode_cells(&g), &v, NewtonOptions::default())
+            .unwrap();
+        assert_close("diode crossbar", &s.solution.column_currents, &want, 1e-9);
+        assert!(
+            s.iterations >= 2 && s.iterations < 60,
+            "{} iterations",
+            s.iterations
+        );
+        // With driver and sense resistance the cells see less than their
+        // read voltage, and the diodes' knee makes the chord model visibly wrong.
+        if par == full {
+            assert!(s.max_relative_difference() > 1e-3);
+        }
+        let out: f64 = s.solution.column_currents.iter().sum();
+        let drawn: f64 = s.solution.driver_currents.iter().sum();
+        assert!((out - drawn).abs() <= 1e-10 * out.abs());
+    }
+}
+
+#[test]
+fn linear_cells_through_newton_equal_the_linear_solve() {
+    let (rows, cols) = (4, 6);
+    let (g, v) = case(rows, cols);
+    let par = Parasitics {
+        r_row: 1.0,
+        r_col: 1.0,
+        r_driver: 10.0,
+        r_sense: 10.0,
+    };
+    let xbar = Crossbar::new(rows, cols, par).unwrap();
+    let cells: Vec<LinearCell> = g.iter().map(|&g| LinearCell(g)).collect();
+    let s = xbar
+        .solve_nonlinear(&cells, &v, NewtonOptions::default())
+        .unwrap();
+    let gm = Conductances::new(rows, cols, g).unwrap();
+    let lin = xbar.factor(&gm).unwrap().column_currents(&v).unwrap();
+    assert_close("linear newton", &s.solution.column_currents, &lin, 1e-12);
+    assert!(s.iterations <= 2);
+    assert!(s.max_relative_difference() < 1e-12);
+}
+
+/// A sinh memristor I-V (`I = x·a·sinh(b·v)`) plugged in through the
+/// device-model interface, against the same I-V written as a closure cell.
+#[derive(Debug)]
+struct SinhModel;
+
+impl CompactModel for SinhModel {
+    fn kind(&self) -> &'static str {
+        "sinh-test"
+    }
+    fn current(&self, v: f64, x: f64) -> f64 {
+        x * 1e-4 * (3.0 * v).sinh()
+    }
+    fn state_rate(&self, _v: f64, _x: f64) -> f64 {
+        0.0
+    }
+    fn state_bounds(&self) -> (f64, f64) {
+        (0.0, 1.0)
+    }
+    fn default_state(&self) -> f64 {
+        0.5
+    }
+}
+
+struct SinhByHand(f64);
+
+impl CellIv for SinhByHand {
+    fn current(&self, v: f64) -> f64 {
+        self.0 * 1e-4 * (3.0 * v).sinh()
+    }
+    fn conductance(&self, v: f64) -> f64 {
+        self.0 * 3e-4 * (3.0 * v).cosh()
+    }
+}
+
+#[test]
+fn memristor_models_plug_in() {
+    let (rows, cols) = (6, 5);
+    let (_, v) = case(rows, cols);
+    let states: Vec<f64> = (0..rows * cols)
+        .map(|k| 0.1 + 0.8 * (k % 7) as f64 / 6.0)
+        .collect();
+    let model: Arc<dyn CompactModel> = Arc::new(SinhModel);
+    let cells: Vec<MemristorCell> = states
+        .iter()
+        .map(|&x| MemristorCell {
+            model: model.clone(),
+            state: x,
+        })
+        .collect();
+    let by_hand: Vec<SinhByHand> = states.iter().map(|&x| SinhByHand(x)).collect();
+    let par = Parasitics {
+        r_row: 5.0,
+        r_col: 5.0,
+        r_driver: 20.0,
+        r_sense: 20.0,
+    };
+    let xbar = Crossbar::new(rows, cols, par).unwrap();
+    let a = xbar
+        .solve_nonlinear(&cells, &v, NewtonOptions::default())
+        .unwrap();
+    let b = xbar
+        .solve_nonlinear(&by_hand, &v, NewtonOptions::default())
+        .unwrap();
+    // The model's finite-difference dI/dV only changes the Newton path.
+    assert_close(
+        "model vs hand",
+        &a.solution.column_currents,
+        &b.solution.column_currents,
+        1e-10,
+    );
+    // Self-consistency: every cell current is the I-V at its solved voltage.
+    for (k, cell) in by_hand.iter().enumerate() {
+        let vc = b.solution.row_voltages[k] - b.solution.col_voltages[k];
+        assert!((b.solution.cell_currents[k] - cell.current(vc)).abs() < 1e-18);
+    }
+}
+
+fn ngspice_deck(g: &[f64], v: &[f64], rows: usize, cols: usize, par: Parasitics) -> String {
+    let mut s = String::from(
+        "* diode-selector crossbar\n.options reltol=1e-12 abstol=1e-20 vntol=1e-15 gmin=1e-30\n",
+    );
+    s += &format!(".model dsel d(is={IS:e} n={N:e})\n");
+    for i in 0..rows {
+        s += &format!(
+            "vin{i} in{i} 0 dc {:e}\nrdrv{i} in{i} r{i}_0 {:e}\n",
+            v[i], par.r_driver
+        );
+        for j in 0..cols {
+            s += &format!("rc{i}_{j} r{i}_{j} d{i}_{j} {:e}\n", 1.0 / g[i * cols + j]);
+            s += &format!("dd{i}_{j} d{i}_{j} c{i}_{j} dsel\n");
+            if j + 1 < cols {
+                s += &format!("rr{i}_{j} r{i}_{j} r{i}_{} {:e}\n", j + 1, par.r_row);
+            }
+            if i + 1 < rows {
+                s += &format!("rk{i}_{j} c{i}_{j} c{}_{j} {:e}\n", i + 1, par.r_col);
+            }
+        }
+    }
+    for j in 0..cols {
+        s += &format!(
+            "rs{j} c{}_{j} vg{j} {:e}\nvamm{j} vg{j} 0 dc 0\n",
+            rows - 1,
+            par.r_sense
+        );
+    }
+    s += ".op\n.save";
+    for j in 0..cols {
+        s += &format!(" i(vamm{j})");
+    }
+    s + "\n.end\n"
+}
+
+fn raw_values(raw: &str) -> Vec<f64> {
+    let at = raw.find("\nValues:").expect("values");
+    raw[at + 8..]
+        .split_whitespace()
+        .filter(|t| t.contains('.'))
+        .map(|t| t.parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn diode_selectors_match_ngspice() {
+    let (rows, cols) = (5, 4);
+    let (g, v) = case(rows, cols);
+    let par = Parasitics {
+        r_row: 2.0,
+        r_col: 3.0,
+        r_driver: 50.0,
+        r_sense: 40.0,
+    };
+    let golden = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/crossbar_golden/diode_5x4.raw"
+    );
+    let live = Command::new("ngspice")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let raw = if live {
+        let dir = tempfile_dir();
+        let deck = dir.join("diode.cir");
+        let raw = dir.join("diode.raw");
+        std::fs::write(&deck, ngspice_deck(&g, &v, rows, cols, par)).unwrap();
+        let out = Command::new("ngspice")
+            .env("SPICE_ASCIIRAWFILE", "1")
+            .arg("-b")
+            .arg("-r")
+            .arg(&raw)
+            .arg(&deck)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = std::fs::read_to_string(&raw).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        // Refresh the committed answer used where ngspice is not installed.
+        if std::env::var_os("XBAR_BLESS_GOLDEN").is_some() {
+            std::fs::write(golden, &text).unwrap();
+        }
+        text
+    } else {
+        std::fs::read_to_string(golden).expect("committed ngspice answer")
+    };
+    let spice = raw_values(&raw);
+    let xbar = Crossbar::new(rows, cols, par).unwrap();
+    let s = xbar
+        .solve_nonlinear(&diode_cells(&g), &v, NewtonOptions::default())
+        .unwrap();
+    assert_close("ngspice diode", &s.solution.column_currents, &spice, 1e-9);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("xbar-crossbar-nl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The same diode-selector crossbar written as a netlist and run by the
+/// general nodal engine (`xbar sim`'s `run_analyses`).
+#[test]
+fn diode_selectors_match_general_engine() {
+    let (rows, cols) = (5, 4);
+    let (g, v) = case(rows, cols);
+    let par = Parasitics {
+        r_row: 2.0,
+        r_col: 3.0,
+        r_driver: 50.0,
+        r_sense: 40.0,
+    };
+    let deck = ngspice_deck(&g, &v, rows, cols, par);
+    let circuit = xbar_netlist::parse_str(&deck, std::path::Path::new("diode.cir")).unwrap();
+    let outputs = xbar_nodal::run_analyses(&circuit).unwrap();
+    let op = outputs
+        .iter()
+        .find(|o| o.kind == xbar_nodal::AnalysisKind::Op)
+        .expect("operating point");
+    let engine: Vec<f64> = (0..cols)
+        .map(|j| {
+            let name = format!("i(vamm{j})");
+            let at = op
+                .columns
+                .iter()
+                .position(|c| *c == name)
+                .expect("ammeter current");
+            op.rows[0][at]
+        })
+        .collect();
+    let xbar = Crossbar::new(rows, cols, par).unwrap();
+    let s = xbar
+        .solve_nonlinear(&diode_cells(&g), &v, NewtonOptions::default())
+        .unwrap();
+    assert_close("general engine", &s.solution.column_currents, &engine, 1e-9);
+}

@@ -1,0 +1,414 @@
+//! The conventional mapping: every weight a differential conductance pair
+//! `G+ - G-` on the device's levels, tiled into `crossbar.tile` x
+//! `crossbar.tile` crossbars (default [`DEFAULT_TILE`]).
+//!
+//! Weight code `c` of a layer whose largest shared code magnitude is
+//! `c_max` programs `G+ = G_lo + (G_hi - G_lo) c / c_max`, `G- = G_lo` for
+//! `c > 0` (mirrored for `c < 0`), with `G_hi = device.g_max` (default
+//! [`DEFAULT_G_LRS`]) and `G_lo = max(device.g_min, G_hi /
+//! device.on_off_ratio)` (0 when neither is set), then goes through
+//! [`NonIdealConfig::apply`] (levels, variability, drift, faults, one read
+//! sample; seeded per trial, layer, tile and polarity). A spike is a read
+//! pulse of [`V_READ`] on its row (graded inputs scale it). Each tile's
+//! column currents come from its IR-drop-aware effective matrix, computed
+//! once per trial with the crossbar solver (rayon over tiles); a column's
+//! differential current `I+ - I-` is digitised by a signed `adc.bits`
+//! converter over `+-adc.range` (default: every row of the tile at full
+//! weight), scaled back to weight units, and the partial sums of the row
+//! tiles are added digitally before the LIF neurons.
+//!
+//! Read noise (`device.read_noise_sigma`) enters as the one read sample
+//! [`NonIdealConfig::apply`] draws per device, frozen for the trial: the
+//! effective matrices are computed once, so per-read noise would need a
+//! re-solve per read. Drift compensation scales are applied to the read
+//! conductances (`ArrayConductances::compensated`).
+//!
+//! [`DenseMapping::validate`] checks the effective-matrix currents against
+//! full circuit solves. Cells are linear here, where the effective matrix
+//! is exact; nonlinear cells would need `solve_nonlinear` per read.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use xbar_memristor::stats::NonIdealConfig;
+use xbar_nodal::crossbar::{Conductances, Crossbar, EffectiveMatrix, Parasitics};
+
+use crate::model::SharedModel;
+use crate::nonideal::HardwareSettings;
+use crate::shared::{DEFAULT_G_LRS, V_READ};
+use crate::snn::{Mapping, Presynaptic, SnnError};
+
+/// Crossbar rows and columns unless `crossbar.tile` says otherwise.
+pub const DEFAULT_TILE: usize = 128;
+
+/// One tile's place in its layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct TileSpec {
+    layer: usize,
+    row0: usize,
+    col0: usize,
+    rows: usize,
+    cols: usize,
+}
+
+/// One layer's effective weights and converter.
+#[derive(Clone, Debug)]
+struct DenseLayer {
+    n_out: usize,
+    /// Input-major `n_in x n_out` effective weights, weight units.
+    w: Vec<f32>,
+    /// Converter full scale in weight units.
+    range: f32,
+}
+
+/// The dense accelerator of one trial.
+#[derive(Clone, Debug)]
+pub struct DenseMapping {
+    sizes: Vec<usize>,
+    tile: usize,
+    adc_levels: f32,
+    layers: Vec<DenseLayer>,
+    /// Seconds spent computing every tile's effective matrices.
+    pub effective_seconds: f64,
+    /// Number of crossbars (two per tile: `G+` and `G-`).
+    pub crossbars: usize,
+    parasitics: Parasitics,
+    /// Every tile with its programmed `G+` and `G-`, for [`Self::validate`].
+    tiles: Vec<(TileSpec, [Conductances; 2])>,
+}
+
+/// How far the effective-matrix currents are from full circuit solves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Validation {
+    /// Column currents compared (over all tiles and inputs).
+    pub reads: usize,
+    /// Largest and mean `|I_full - I_eff|` over all columns, relative to the
+    /// largest single-polarity column current of that read.
+    pub max_relative: f64,
+    pub mean_relative: f64,
+}
+
+/// The conductance pair range `(G_lo, G_hi)`, S.
+fn conductance_range(hw: &HardwareSettings) -> (f64, f64) {
+    let g_hi = hw.device.g_max.unwrap_or(DEFAULT_G_LRS);
+    let mut g_lo = hw.device.g_min.unwrap_or(0.0);
+    if let Some(r) = hw.device.on_off_ratio {
+        g_lo = g_lo.max(g_hi / r);
+    }
+    (g_lo, g_hi)
+}
+
+fn tile_seed(seed: u64, index: usize) -> u64 {
+    rand::Rng::random(&mut crate::stream_rng(seed, u64::MAX - 1024 - index as u64))
+}
+
+impl DenseMapping {
+    /// Programs every tile and computes its effective matrices.
+    pub fn new(model: &SharedModel, hw: &HardwareSettings, seed: u64) -> Result<Self, SnnError> {
+        let tile = hw.tile.unwrap_or(DEFAULT_TILE);
+        let (g_lo, g_hi) = conductance_range(hw);
+        if g_lo >= g_hi {
+            return Err(SnnError::Hardware(format!(
+                "low conductance {g_lo} S is not below the high one {g_hi} S"
+            )));
+        }
+        let device = NonIdealConfig {
+            g_max: Some(g_hi),
+            g_min: Some(g_lo),
+            on_off_ratio: None,
+            ..hw.device.clone()
+        };
+        let parasitics = Parasitics {
+            r_row: hw.r_wire,
+            r_col: hw.r_wire,
+            r_driver: hw.r_driver,
+            r_sense: hw.r_sense,
+        };
+        let mut specs = Vec::new();
+        for (l, layer) in model.layers.iter().enumerate() {
+            for row0 in (0..layer.n_in).step_by(tile) {
+                for col0 in (0..layer.n_out).step_by(tile) {
+                    specs.push(TileSpec {
+                        layer: l,
+                        row0,
+                        col0,
+                        rows: tile.min(layer.n_in - row0),
+                        cols: tile.min(layer.n_out - col0),
+                    });
+                }
+            }
+        }
+        let mut shapes: Vec<(usize, usize)> = specs.iter().map(|s| (s.rows, s.cols)).collect();
+        shapes.sort_unstable();
+        shapes.dedup();
+        let crossbars = shapes
+            .iter()
+            .map(|&(r, c)| Crossbar::new(r, c, parasitics))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SnnError::Hardware(format!("dense tiles: {e}")))?;
+        let c_max: Vec<f64> = model
+            .layers
+            .iter()
+            .map(|l| {
+                l.codes
+                    .iter()
+                    .map(|&c| (c as f64).abs())
+                    .fold(1.0, f64::max)
+            })
+            .collect();
+        let start = Instant::now();
+        let solved: Vec<([EffectiveMatrix; 2], [Conductances; 2])> = specs
+            .par_iter()
+            .enumerate()
+            .map(|(t, s)| {
+                let layer = &model.layers[s.layer];
+                let xbar = &crossbars[shapes
+                    .binary_search(&(s.rows, s.cols))
+                    .map_err(|_| SnnError::Hardware("tile shape missing".into()))?];
+                let place = |e: String| {
+                    SnnError::Hardware(format!(
+                        "layer {} tile at row {}, column {}: {e}",
+                        s.layer + 1,
+                        s.row0,
+                        s.col0
+                    ))
+                };
+                let pair = [1.0f64, -1.0].map(|sign| {
+                    let targets: Vec<f64> = (0..s.rows * s.cols)
+                        .map(|k| {
+                            let (i, j) = (s.row0 + k / s.cols, s.col0 + k % s.cols);
+                            let code = layer.codes[layer.index[i * layer.n_out + j] as usize];
+                            let x = (sign * code as f64 / c_max[s.layer]).max(0.0);
+                            g_lo + (g_hi - g_lo) * x
+                        })
+                        .collect();
+                    let polarity = if sign > 0.0 { 0 } else { 1 };
+                    let array = device
+                        .apply(&targets, s.rows, s.cols, tile_seed(seed, 2 * t + polarity))
+                        .map_err(|e| place(e.to_string()))?;
+                    let g = Conductances::new(s.rows, s.cols, array.compensated())
+                        .map_err(|e| place(e.to_string()))?;
+                    let a = xbar
+                        .factor(&g)
+                        .and_then(|f| f.effective_matrix())
+                        .map_err(|e| place(e.to_string()))?;
+                    Ok::<_, SnnError>((a, g))
+                });
+                let [p, m] = pair;
+                let ((pa, pg), (ma, mg)) = (p?, m?);
+                Ok(([pa, ma], [pg, mg]))
+            })
+            .collect::<Result<_, SnnError>>()?;
+        let effective_seconds = start.elapsed().as_secs_f64();
+        let mut layers: Vec<DenseLayer> = model
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let unit = c_max[l] * layer.format.lsb() / (g_hi - g_lo);
+                let rows = tile.min(layer.n_in) as f64;
+                let range = match hw.adc_range {
+                    Some(r) => r / V_READ * unit,
+                    None => rows * (g_hi - g_lo) * unit,
+                };
+                DenseLayer {
+                    n_out: layer.n_out,
+                    w: vec![0.0; layer.n_in * layer.n_out],
+                    range: range as f32,
+                }
+            })
+            .collect();
+        for (s, ([p, m], _)) in specs.iter().zip(&solved) {
+            let layer = &model.layers[s.layer];
+            let unit = c_max[s.layer] * layer.format.lsb() / (g_hi - g_lo);
+            let out = &mut layers[s.layer];
+            for i in 0..s.rows {
+                for j in 0..s.cols {
+                    out.w[(s.row0 + i) * out.n_out + s.col0 + j] =
+                        ((p.get(j, i) - m.get(j, i)) * unit) as f32;
+                }
+            }
+        }
+        Ok(DenseMapping {
+            sizes: model.sizes(),
+            tile,
+            adc_levels: if hw.adc_bits == 0 {
+                0.0
+            } else {
+                ((1u64 << (hw.adc_bits - 1)) - 1).max(1) as f32
+            },
+            layers,
+            effective_seconds,
+            crossbars: 2 * specs.len(),
+            parasitics,
+            tiles: specs
+                .into_iter()
+                .zip(solved)
+                .map(|(s, (_, g))| (s, g))
+                .collect(),
+        })
+    }
+
+    /// Drives every tile with `inputs` read patterns and compares the full
+    /// circuit solve (one factorisation per crossbar, one solve per read)
+    /// with the effective matrix. First-layer tiles see the pixels of the
+    /// first `inputs` images of `data` as graded row voltages (intensity x
+    /// [`V_READ`]); deeper tiles see seeded random spike patterns (each row
+    /// at [`V_READ`] with probability 1/2), since their inputs depend on the
+    /// network's state.
+    pub fn validate(
+        &self,
+        data: &crate::mnist::Dataset,
+        inputs: usize,
+        seed: u64,
+    ) -> Result<Validation, SnnError> {
+        if data.pixels() != self.sizes[0] {
+            return Err(SnnError::Shape(format!(
+                "images have {} pixels, the network {} inputs",
+                data.pixels(),
+                self.sizes[0]
+            )));
+        }
+        let per_tile: Vec<(usize, f64, f64)> = self
+            .tiles
+            .par_iter()
+            .enumerate()
+            .map(|(t, (s, [gp, gm]))| {
+                let place = |e: xbar_nodal::crossbar::CrossbarError| {
+                    SnnError::Hardware(format!(
+                        "validate layer {} tile at row {}, column {}: {e}",
+                        s.layer + 1,
+                        s.row0,
+                        s.col0
+                    ))
+                };
+                let xbar = Crossbar::new(s.rows, s.cols, self.parasitics).map_err(place)?;
+                let (fp, fm) = (
+                    xbar.factor(gp).map_err(place)?,
+                    xbar.factor(gm).map_err(place)?,
+                );
+                let (ap, am) = (
+                    fp.effective_matrix().map_err(place)?,
+                    fm.effective_matrix().map_err(place)?,
+                );
+                let mut rng = crate::stream_rng(seed, t as u64);
+                let (mut worst, mut sum, mut count) = (0.0f64, 0.0, 0usize);
+                for k in 0..inputs.min(data.len()) {
+                    let v: Vec<f64> = if s.layer == 0 {
+                        data.image(k)[s.row0..s.row0 + s.rows]
+                            .iter()
+                            .map(|&p| p as f64 / 255.0 * V_READ)
+                            .collect()
+                    } else {
+                        (0..s.rows)
+                            .map(|_| {
+                                if rand::Rng::random::<bool>(&mut rng) {
+                                    V_READ
+                                } else {
+                                    0.0
+                                }
+                            })
+                            .collect()
+                    };
+                    let (ip, im) = (
+                        fp.column_currents(&v).map_err(place)?,
+                        fm.column_currents(&v).map_err(place)?,
+                    );
+                    let (ep, em) = (ap.apply(&v), am.apply(&v));
+                    let scale = ip
+                        .iter()
+                        .chain(&im)
+                        .fold(0.0f64, |a, &x| a.max(x.abs()))
+                        .max(f64::MIN_POSITIVE);
+                    for j in 0..s.cols {
+                        let d = ((ip[j] - im[j]) - (ep[j] - em[j])).abs() / scale;
+                        worst = worst.max(d);
+                        sum += d;
+                        count += 1;
+                    }
+                }
+                Ok((count, worst, sum))
+            })
+            .collect::<Result<_, SnnError>>()?;
+        let count: usize = per_tile.iter().map(|t| t.0).sum();
+        Ok(Validation {
+            reads: count,
+            max_relative: per_tile.iter().map(|t| t.1).fold(0.0, f64::max),
+            mean_relative: per_tile.iter().map(|t| t.2).sum::<f64>() / count.max(1) as f64,
+        })
+    }
+
+    /// Rows and columns of a full tile.
+    pub fn tile(&self) -> usize {
+        self.tile
+    }
+
+    /// One signed converter reading of a partial sum in weight units.
+    fn convert(&self, x: f32, range: f32) -> f32 {
+        let q = (x / range * self.adc_levels)
+            .round()
+            .clamp(-self.adc_levels, self.adc_levels);
+        q * range / self.adc_levels
+    }
+}
+
+impl Mapping for DenseMapping {
+    /// Partial sums of every row tile.
+    type Scratch = Vec<f32>;
+
+    fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    fn deterministic(&self) -> bool {
+        true
+    }
+
+    fn linear(&self) -> bool {
+        self.adc_levels == 0.0
+    }
+
+    fn scratch(&self) -> Vec<f32> {
+        Vec::new()
+    }
+
+    fn synaptic_input(
+        &self,
+        layer: usize,
+        pre: Presynaptic<'_>,
+        out: &mut [f32],
+        partial: &mut Vec<f32>,
+        _rng: &mut rand_chacha::ChaCha8Rng,
+    ) {
+        let l = &self.layers[layer];
+        let n = l.n_out;
+        let blocks = self.sizes[layer].div_ceil(self.tile);
+        partial.clear();
+        partial.resize(blocks * n, 0.0);
+        let mut add = |i: usize, a: f32| {
+            let row = &l.w[i * n..(i + 1) * n];
+            let acc = &mut partial[(i / self.tile) * n..(i / self.tile + 1) * n];
+            for (p, &w) in acc.iter_mut().zip(row) {
+                *p += a * w;
+            }
+        };
+        match pre {
+            Presynaptic::Spikes(rows) => rows.iter().for_each(|&i| add(i as usize, 1.0)),
+            Presynaptic::Analog(values) => values
+                .iter()
+                .enumerate()
+                .filter(|(_, &a)| a != 0.0)
+                .for_each(|(i, &a)| add(i, a)),
+        }
+        out.fill(0.0);
+        for block in partial.chunks_exact(n) {
+            for (o, &p) in out.iter_mut().zip(block) {
+                *o += if self.adc_levels == 0.0 {
+                    p
+                } else {
+                    self.convert(p, l.range)
+                };
+            }
+        }
+    }
+}

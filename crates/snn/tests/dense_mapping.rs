@@ -1,0 +1,122 @@
+//! The dense (differential pair, tiled) mapping: convergence to the ideal
+//! network, the effective matrix against full circuit solves, the ADC.
+
+use std::path::{Path, PathBuf};
+
+use xbar_snn::dense::DenseMapping;
+use xbar_snn::mnist::{self, Dataset, Files};
+use xbar_snn::nonideal;
+use xbar_snn::snn::{self, IdealMapping};
+use xbar_snn::trial::{self, Conversion};
+use xbar_snn::SharedModel;
+
+fn mnist_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_dir() => dir,
+        Some(dir) => root.join(dir),
+        None => root.join("../shared/mnist"),
+    }
+}
+
+fn shipped() -> SharedModel {
+    SharedModel::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/mnist_shared.xbm"))
+        .unwrap()
+}
+
+fn test_images(n: usize) -> Dataset {
+    mnist::load_dir(&mnist_dir(), &Files::standard())
+        .unwrap()
+        .test
+        .truncated(n)
+}
+
+fn settings(text: &str) -> nonideal::Settings {
+    nonideal::from_table(&text.parse().unwrap(), "dense").unwrap()
+}
+
+#[test]
+fn ideal_devices_with_many_levels_approach_the_ideal_network() {
+    let model = shipped();
+    let data = test_images(30);
+    let s = settings("[device]\nlevels = 65536\n");
+    let (lif, config) = trial::configure(&model, &s, &Conversion::default(), 4);
+    let ideal = snn::infer(
+        &IdealMapping::new(&model).unwrap(),
+        &lif,
+        &data,
+        &config,
+        false,
+    )
+    .unwrap();
+    let dense = DenseMapping::new(&model, &s.hardware, 4).unwrap();
+    // 2 x (7x8 + 8x8 + 8x1) tiles of at most 128 x 128.
+    assert_eq!(dense.crossbars, 2 * (56 + 64 + 8));
+    let d = snn::infer(&dense, &lif, &data, &config, false).unwrap();
+    let same = ideal
+        .predictions
+        .iter()
+        .zip(&d.predictions)
+        .filter(|(a, b)| a == b)
+        .count();
+    assert!(same >= 29, "{same} of 30 decisions equal");
+    // Weights within half a level (1/65535 of the largest) of the ideal
+    // ones: spike totals within 1 %.
+    for (a, b) in ideal.layer_spikes.iter().zip(&d.layer_spikes) {
+        assert!(
+            (*a as f64 - *b as f64).abs() <= 0.01 * *a as f64,
+            "{a} vs {b}"
+        );
+    }
+    // Two levels (binary pairs) lose most of the network.
+    let coarse = settings("[device]\nlevels = 2\n");
+    let dense2 = DenseMapping::new(&model, &coarse.hardware, 4).unwrap();
+    let d2 = snn::infer(&dense2, &lif, &data, &config, false).unwrap();
+    assert!(d2.accuracy(&data.labels) < ideal.accuracy(&data.labels));
+}
+
+#[test]
+fn effective_matrix_agrees_with_full_solves_for_linear_cells() {
+    let model = shipped();
+    let data = test_images(2);
+    let s = settings(
+        "[crossbar]\ntile = 64\nr_wire = 2.5\nr_driver = 50\nr_sense = 50\n\
+         [device]\non_off_ratio = 20\nprogramming_sigma = 0.05\n",
+    );
+    let dense = DenseMapping::new(&model, &s.hardware, 8).unwrap();
+    let v = dense.validate(&data, 2, 8).unwrap();
+    // Column currents: 2 inputs x (13 row tiles x 1024 + 16 x 1024 + 16 x 10).
+    assert_eq!(v.reads, 2 * (13 * 1024 + 16 * 1024 + 16 * 10));
+    assert!(v.max_relative < 1e-9, "{v:?}");
+    assert!(v.mean_relative <= v.max_relative);
+}
+
+#[test]
+fn wires_lower_the_sums_and_a_coarse_adc_changes_them() {
+    let model = shipped();
+    let data = test_images(10);
+    let base = settings("[crossbar]\ntile = 64\n");
+    let (lif, config) = trial::configure(&model, &base, &Conversion::default(), 2);
+    let spikes = |text: &str| {
+        let s = settings(text);
+        let m = DenseMapping::new(&model, &s.hardware, 2).unwrap();
+        snn::infer(&m, &lif, &data, &config, false).unwrap()
+    };
+    let clean = spikes("[crossbar]\ntile = 64\n");
+    // IR drop attenuates every current, so the hidden layers fire less.
+    let wired = spikes("[crossbar]\ntile = 64\nr_wire = 20\n");
+    assert!(
+        wired.layer_spikes[1] < clean.layer_spikes[1],
+        "{:?} vs {:?}",
+        wired.layer_spikes,
+        clean.layer_spikes
+    );
+    // A 3-bit converter over the full tile range rounds most partial sums
+    // of a step to zero.
+    let adc = spikes("[crossbar]\ntile = 64\n[adc]\nbits = 3\n");
+    assert!(
+        adc.layer_spikes[1] < clean.layer_spikes[1] / 2,
+        "{:?}",
+        adc.layer_spikes
+    );
+}

@@ -1,0 +1,391 @@
+//! The paper's network as a study evaluator (`mapping = "ideal" | "shared" |
+//! "dense"`): every trial is a run of `xbar infer` on the first `images`
+//! MNIST test images, through [`xbar_snn::trial::run_trial`].
+//!
+//! The model and the test images are loaded once and shared by all trials.
+//! A trial's device sample and input spike trains derive from its seed
+//! alone, so a study of the network is as reproducible as a synthetic one.
+//! The reference accuracy is the `ideal` mapping on the same images with the
+//! base table's input coding (`input.*`) and nothing else.
+
+use std::path::{Path, PathBuf};
+
+use xbar_snn::mnist::{self, Dataset, MnistError};
+use xbar_snn::model::{ModelError, SharedModel};
+use xbar_snn::nonideal::KeyError;
+use xbar_snn::trial::run_trial;
+
+use crate::evaluator::{Evaluator, TrialResult};
+use crate::value::{ParameterSpec, ValueKind};
+
+/// The mappings this evaluator runs: those xbar-snn's trial entry point knows.
+pub use xbar_snn::trial::MAPPINGS as NETWORK_MAPPINGS;
+
+/// The model shipped with the repository, the default of `xbar study`.
+pub const SHIPPED_MODEL: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/mnist_shared.xbm");
+
+/// Why the network evaluator could not be set up or a trial could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error("mapping `{0}` is not one the network runs; expected one of: {known}", known = NETWORK_MAPPINGS.join(", "))]
+    Mapping(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Mnist(#[from] MnistError),
+    #[error("{images} images per trial asked for, but the MNIST test set has {available}")]
+    TooManyImages { images: usize, available: usize },
+    #[error("mapping {mapping}: {source}")]
+    Key {
+        mapping: String,
+        #[source]
+        source: KeyError,
+    },
+    #[error("mapping {mapping}: {source}")]
+    Snn {
+        mapping: String,
+        #[source]
+        source: xbar_snn::snn::SnnError,
+    },
+}
+
+/// Every non-ideality key of `xbar infer --nonideal`, with its unit: what
+/// [`NetworkEvaluator::parameters`] lists, available before the model and
+/// MNIST are loaded so a config can be checked first. A mapping that does
+/// not model a key (the ideal one has no devices) rejects it in
+/// [`Evaluator::validate`] with xbar-snn's own message.
+pub const NETWORK_PARAMETERS: &[ParameterSpec] = &[
+    spec(
+        "device.programming_sigma",
+        ValueKind::Float,
+        "relative",
+        "programming error σ relative to the target conductance",
+    ),
+    spec(
+        "device.read_noise_sigma",
+        ValueKind::Float,
+        "relative",
+        "read noise σ relative to the cell conductance",
+    ),
+    spec(
+        "device.g_min",
+        ValueKind::Float,
+        "S",
+        "lowest programmable conductance",
+    ),
+    spec(
+        "device.g_max",
+        ValueKind::Float,
+        "S",
+        "highest programmable conductance",
+    ),
+    spec(
+        "device.levels",
+        ValueKind::Integer,
+        "",
+        "conductance levels per cell",
+    ),
+    spec("device.on_off_ratio", ValueKind::Float, "", "G_on / G_off"),
+    spec(
+        "drift.model",
+        ValueKind::Text,
+        "",
+        "drift law: none, pcm or rram",
+    ),
+    spec(
+        "drift.time_s",
+        ValueKind::Float,
+        "s",
+        "time since programming",
+    ),
+    spec(
+        "drift.compensation",
+        ValueKind::Text,
+        "",
+        "drift compensation: none, layer or column",
+    ),
+    spec(
+        "faults.stuck_on_rate",
+        ValueKind::Float,
+        "",
+        "fraction of cells stuck at LRS",
+    ),
+    spec(
+        "faults.stuck_off_rate",
+        ValueKind::Float,
+        "",
+        "fraction of cells stuck at HRS",
+    ),
+    spec(
+        "crossbar.tile",
+        ValueKind::Integer,
+        "cells",
+        "rows (= columns) of a crossbar tile",
+    ),
+    spec(
+        "crossbar.r_wire",
+        ValueKind::Float,
+        "Ω",
+        "wire resistance per cell segment",
+    ),
+    spec(
+        "crossbar.r_driver",
+        ValueKind::Float,
+        "Ω",
+        "row driver output resistance",
+    ),
+    spec(
+        "crossbar.r_sense",
+        ValueKind::Float,
+        "Ω",
+        "column sense input resistance",
+    ),
+    spec(
+        "adc.bits",
+        ValueKind::Integer,
+        "bit",
+        "ADC resolution (0 = ideal)",
+    ),
+    spec(
+        "adc.range",
+        ValueKind::Float,
+        "A",
+        "ADC full-scale column current",
+    ),
+    spec(
+        "lif.v_th",
+        ValueKind::Float,
+        "× V_th",
+        "threshold as a multiple of the converted one",
+    ),
+    spec(
+        "lif.v_leak",
+        ValueKind::Float,
+        "× V_th / step",
+        "leak per time step",
+    ),
+    spec(
+        "input.encoding",
+        ValueKind::Text,
+        "",
+        "bernoulli or constant",
+    ),
+    spec(
+        "input.timesteps",
+        ValueKind::Integer,
+        "steps",
+        "time steps per image",
+    ),
+];
+
+const fn spec(
+    key: &'static str,
+    kind: ValueKind,
+    unit: &'static str,
+    description: &'static str,
+) -> ParameterSpec {
+    ParameterSpec {
+        key,
+        kind,
+        unit,
+        description,
+    }
+}
+
+/// Runs study trials on the real network. Trials use the first `images`
+/// test images (the same images at every point, so points differ only by
+/// their non-idealities).
+pub struct NetworkEvaluator {
+    mapping: String,
+    model: SharedModel,
+    test: Dataset,
+}
+
+impl NetworkEvaluator {
+    /// An evaluator of `mapping` over `test` (the MNIST test split).
+    pub fn new(mapping: &str, model: SharedModel, test: Dataset) -> Result<Self, NetworkError> {
+        if !NETWORK_MAPPINGS.contains(&mapping) {
+            return Err(NetworkError::Mapping(mapping.to_string()));
+        }
+        Ok(NetworkEvaluator {
+            mapping: mapping.to_string(),
+            model,
+            test,
+        })
+    }
+
+    /// Loads the model (`model`, else [`SHIPPED_MODEL`]) and MNIST the way
+    /// `xbar infer` does (`mnist`, else `XBAR_MNIST_DIR`, else the cache,
+    /// downloading with a progress bar if `progress`).
+    pub fn load(
+        mapping: &str,
+        model: Option<&Path>,
+        mnist: Option<&Path>,
+        progress: bool,
+    ) -> Result<Self, NetworkError> {
+        if !NETWORK_MAPPINGS.contains(&mapping) {
+            return Err(NetworkError::Mapping(mapping.to_string()));
+        }
+        let model_path = model.map_or_else(|| PathBuf::from(SHIPPED_MODEL), Path::to_path_buf);
+        let model = SharedModel::load(&model_path)?;
+        let test = mnist::load(mnist, progress)?.test;
+        NetworkEvaluator::new(mapping, model, test)
+    }
+
+    pub fn mapping(&self) -> &str {
+        &self.mapping
+    }
+
+    /// Test images available to a trial.
+    pub fn available_images(&self) -> usize {
+        self.test.len()
+    }
+
+    fn run(
+        &self,
+        mapping: &str,
+        nonideal: &toml::Table,
+        images: usize,
+        seed: u64,
+    ) -> Result<TrialResult, NetworkError> {
+        if images > self.test.len() {
+            return Err(NetworkError::TooManyImages {
+                images,
+                available: self.test.len(),
+            });
+        }
+        let outcome = run_trial(&self.model, &self.test, mapping, nonideal, images, seed).map_err(
+            |source| NetworkError::Snn {
+                mapping: mapping.to_string(),
+                source,
+            },
+        )?;
+        Ok(TrialResult {
+            accuracy: outcome.accuracy,
+            images: outcome.images,
+            // frames/s depends on the machine and the load; it would break
+            // the bit-identity of trials.csv, and runtime_s already has it.
+            metrics: Vec::new(),
+        })
+    }
+}
+
+impl Evaluator for NetworkEvaluator {
+    type Error = NetworkError;
+
+    fn parameters(&self) -> &[ParameterSpec] {
+        NETWORK_PARAMETERS
+    }
+
+    fn validate(&self, nonideal: &toml::Table) -> Result<(), NetworkError> {
+        xbar_snn::nonideal::from_table(nonideal, &self.mapping)
+            .map(|_| ())
+            .map_err(|source| NetworkError::Key {
+                mapping: self.mapping.clone(),
+                source,
+            })
+    }
+
+    fn reference(
+        &self,
+        base: &toml::Table,
+        images: usize,
+        seed: u64,
+    ) -> Result<Option<f64>, NetworkError> {
+        let mut coding = toml::Table::new();
+        if let Some(input) = base.get("input") {
+            coding.insert("input".into(), input.clone());
+        }
+        self.run("ideal", &coding, images, seed)
+            .map(|r| Some(r.accuracy))
+    }
+
+    fn evaluate(
+        &self,
+        nonideal: &toml::Table,
+        images: usize,
+        seed: u64,
+    ) -> Result<TrialResult, NetworkError> {
+        self.run(&self.mapping, nonideal, images, seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_the_keys_of_xbar_infer() {
+        let mine: std::collections::BTreeSet<&str> =
+            NETWORK_PARAMETERS.iter().map(|p| p.key).collect();
+        assert_eq!(
+            mine.len(),
+            NETWORK_PARAMETERS.len(),
+            "a key is listed twice"
+        );
+        let snn: std::collections::BTreeSet<&str> = xbar_snn::nonideal::HARDWARE_KEYS
+            .iter()
+            .chain(xbar_snn::nonideal::NEURON_KEYS.iter())
+            .copied()
+            .collect();
+        assert_eq!(mine, snn);
+    }
+
+    /// The shipped model over `n` blank images (no MNIST needed).
+    fn evaluator(mapping: &str, n: usize) -> Result<NetworkEvaluator, NetworkError> {
+        let model = SharedModel::load(Path::new(SHIPPED_MODEL)).unwrap();
+        let test = Dataset {
+            images: vec![0; n * mnist::PIXELS],
+            labels: vec![3; n],
+            rows: mnist::SIDE,
+            cols: mnist::SIDE,
+        };
+        NetworkEvaluator::new(mapping, model, test)
+    }
+
+    fn table(text: &str) -> toml::Table {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn checks_mapping_images_and_keys() {
+        let e = evaluator("synthetic", 2).err().unwrap().to_string();
+        assert!(
+            e.contains("mapping `synthetic` is not one the network runs"),
+            "{e}"
+        );
+        let ideal = evaluator("ideal", 2).unwrap();
+        let e = ideal.evaluate(&toml::Table::new(), 3, 1).unwrap_err();
+        assert!(matches!(
+            e,
+            NetworkError::TooManyImages {
+                images: 3,
+                available: 2
+            }
+        ));
+        let sigma = table("device.programming_sigma = 0.1");
+        let e = ideal.validate(&sigma).unwrap_err().to_string();
+        assert!(e.contains("does not model"), "{e}");
+        let shared = evaluator("shared", 2).unwrap();
+        shared.validate(&sigma).unwrap();
+        let e = shared
+            .validate(&table("device.programming_sigma = -0.1"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("device.programming_sigma = -0.1"), "{e}");
+    }
+
+    #[test]
+    fn reference_runs_the_ideal_mapping_on_the_input_coding() {
+        // Hardware keys would make the ideal mapping fail; the reference
+        // must drop them (and the neuron keys) but keep `input.*`.
+        let shared = evaluator("shared", 2).unwrap();
+        let base = table("device.programming_sigma = 0.1\ninput.timesteps = 0");
+        let e = shared.reference(&base, 2, 1).unwrap_err().to_string();
+        assert!(e.contains("input.timesteps = 0"), "{e}");
+        let base = table("device.programming_sigma = 0.1\nlif.v_th = -1.0\ninput.timesteps = 2");
+        let r = shared.reference(&base, 2, 1).unwrap().unwrap();
+        assert!((0.0..=1.0).contains(&r), "{r}");
+    }
+}
