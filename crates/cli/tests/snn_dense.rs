@@ -1,17 +1,11 @@
 //! `xbar infer --mapping dense` end to end: ideal tiles reproduce the ideal
 //! network, `--validate` reports the full-solve difference, misuse errors.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
+use std::path::Path;
 use std::process::Command;
-
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 fn infer(extra: &[&str], out: &Path) -> std::process::Output {
     let mnist = mnist_dir();

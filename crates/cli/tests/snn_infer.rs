@@ -1,20 +1,11 @@
 //! `xbar infer` and `xbar train` end to end: the shipped model on the first
 //! test images, the files written, and the errors a user sees.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
+use std::path::Path;
 use std::process::Command;
-
-/// MNIST as CI provides it: `XBAR_MNIST_DIR` (which CI gives relative to
-/// the workspace root, while tests run in the package folder), else
-/// `../shared/mnist` beside the workspace.
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 fn xbar(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xbar"))

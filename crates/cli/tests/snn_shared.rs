@@ -1,18 +1,12 @@
 //! `xbar infer --mapping shared` end to end: the paper's accelerator on the
 //! first test images, its resources file, and the shipped presets.
 
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 fn preset(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

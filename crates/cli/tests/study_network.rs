@@ -1,23 +1,14 @@
 //! `xbar study` on the real network: the shipped model on the first MNIST
 //! test images, checked trial by trial against `xbar infer`.
 
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const XBAR: &str = env!("CARGO_BIN_EXE_xbar");
-
-/// MNIST as CI provides it: `XBAR_MNIST_DIR` (which CI gives relative to
-/// the workspace root, while tests run in the package folder), else
-/// `../shared/mnist` beside the workspace.
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 fn xbar(args: &[&str]) -> Output {
     Command::new(XBAR)

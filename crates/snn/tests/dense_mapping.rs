@@ -1,7 +1,10 @@
 //! The dense (differential pair, tiled) mapping: convergence to the ideal
 //! network, the effective matrix against full circuit solves, the ADC.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
+use std::path::Path;
 
 use xbar_snn::dense::DenseMapping;
 use xbar_snn::mnist::{self, Dataset, Files};
@@ -9,15 +12,6 @@ use xbar_snn::nonideal;
 use xbar_snn::snn::{self, IdealMapping};
 use xbar_snn::trial::{self, Conversion};
 use xbar_snn::SharedModel;
-
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 fn shipped() -> SharedModel {
     SharedModel::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/mnist_shared.xbm"))

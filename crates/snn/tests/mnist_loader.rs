@@ -1,6 +1,9 @@
 //! MNIST loading: local files (gzip and raw), checksum and format errors, and
 //! the download path against an HTTP server on loopback.
 
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -362,14 +365,7 @@ fn not_found_on_every_mirror_lists_each_attempt() {
 /// The real data set, where CI keeps it.
 #[test]
 fn real_mnist_verifies() {
-    // CI gives XBAR_MNIST_DIR relative to the workspace root; tests run in
-    // the package folder.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = match std::env::var_os("XBAR_MNIST_DIR").map(std::path::PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    };
+    let dir = mnist_dir();
     let m = mnist::load_dir(&dir, &Files::standard()).unwrap();
     assert_eq!((m.train.len(), m.test.len()), (60_000, 10_000));
     assert_eq!(m.test.pixels(), mnist::PIXELS);

@@ -2,7 +2,10 @@
 //! ideal mapping when the hardware is ideal, the IR drop of the table read,
 //! stuck-at faults, the sense converter, resources, and the key parser.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
+use std::path::Path;
 
 use xbar_snn::mnist::{self, Dataset, Files};
 use xbar_snn::nonideal::{self, KeyError};
@@ -11,15 +14,6 @@ use xbar_snn::shared::{SharedMapping, DEFAULT_G_LRS, V_READ};
 use xbar_snn::snn::{self, IdealMapping, SnnError};
 use xbar_snn::trial::{self, Conversion};
 use xbar_snn::{run_trial, SharedModel};
-
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 fn shipped() -> SharedModel {
     SharedModel::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/mnist_shared.xbm"))

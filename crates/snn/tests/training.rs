@@ -1,23 +1,13 @@
 //! Training on a small MNIST subset: convergence, determinism and the
 //! shared-weight fine-tuning.
 
-use std::path::{Path, PathBuf};
+#[path = "../../../tests/support/mnist_dir.rs"]
+mod mnist_support;
+use mnist_support::mnist_dir;
 
 use xbar_snn::mlp::{train, Mlp, Schedule, TrainConfig};
 use xbar_snn::mnist::{self, Dataset, Files};
 use xbar_snn::quant::{self, Method};
-
-/// MNIST as CI provides it: `XBAR_MNIST_DIR` (which CI gives relative to
-/// the workspace root, while tests run in the package folder), else
-/// `../shared/mnist` beside the workspace.
-fn mnist_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    match std::env::var_os("XBAR_MNIST_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_dir() => dir,
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/mnist"),
-    }
-}
 
 /// The first 3,000 training images: 2,500 to train on, 500 to validate.
 fn subset() -> Dataset {
