@@ -1,5 +1,7 @@
 //! `xbar crossbar`: solve one resistive crossbar with wire, driver and sense
-//! resistance; write column currents (and optionally every cell) as CSV.
+//! resistance, with 1R cells or 1T1R cells (a fixed access resistance, or a
+//! level-1 NMOS per cell gated per row); write column currents (and
+//! optionally every cell) as CSV.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,7 +11,8 @@ use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use xbar_nodal::crossbar::{
-    Conductances, Crossbar, CrossbarError, IterativeOptions, Parasitics, Solution,
+    AccessTransistor, Conductances, Crossbar, CrossbarError, IterativeOptions, LinearCell,
+    NewtonOptions, Parasitics, Solution,
 };
 
 /// Above this many unknowns `--solver auto` uses conjugate gradients.
@@ -23,6 +26,20 @@ pub enum SolverChoice {
     Direct,
     /// Conjugate gradients on the column-wire Schur complement.
     Iterative,
+}
+
+/// Access transistor used by `--access mosfet` unless `--mos-model` is given.
+const DEFAULT_MOS_MODEL: &str = "vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccessChoice {
+    /// 1R: the cell alone.
+    None,
+    /// 1T1R with a fixed on-resistance `--r-access` in series.
+    Resistor,
+    /// 1T1R with a level-1 NMOS per cell (drain at the cell, source on the
+    /// column, body at 0 V), gate on a word-line voltage per row.
+    Mosfet,
 }
 
 #[derive(clap::Args, Debug)]
@@ -72,12 +89,112 @@ pub struct Args {
     /// Also write the crossbar as an ngspice deck.
     #[arg(long, value_name = "FILE")]
     emit_netlist: Option<PathBuf>,
+    /// Linear solver (1R and resistor access; MOSFET access always uses
+    /// Newton on a sparse LU).
     #[arg(long, value_enum, default_value_t = SolverChoice::Auto)]
     solver: SolverChoice,
+    /// Access device in series with every cell.
+    #[arg(long, value_enum, default_value_t = AccessChoice::None)]
+    access: AccessChoice,
+    /// `--access resistor`: the access on-resistance (Ω).
+    #[arg(long, value_name = "OHM")]
+    r_access: Option<f64>,
+    /// `--access mosfet`: the same gate (word-line) voltage on every row (V).
+    #[arg(long, value_name = "V", conflicts_with = "gate_file")]
+    v_gate: Option<f64>,
+    /// `--access mosfet`: gate voltages (V), N lines, one per row (0 V
+    /// leaves a row unselected).
+    #[arg(long, value_name = "CSV")]
+    gate_file: Option<PathBuf>,
+    /// `--access mosfet`: level-1 NMOS as `name=value` pairs (SPICE numbers):
+    /// `w`, `l` (m) and the ngspice model parameters vto, kp, lambda, gamma,
+    /// phi, ld, is, tox, uo [default: "vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02"].
+    #[arg(long, value_name = "PARAMS")]
+    mos_model: Option<String>,
+}
+
+/// The access device with everything it needs, validated before any output.
+enum Access {
+    None,
+    Resistor(f64),
+    Mosfet {
+        transistor: AccessTransistor,
+        gates: Vec<f64>,
+    },
+}
+
+fn access(args: &Args, rows: usize) -> Result<Access> {
+    let mosfet_only = [
+        ("--v-gate", args.v_gate.is_some()),
+        ("--gate-file", args.gate_file.is_some()),
+        ("--mos-model", args.mos_model.is_some()),
+    ];
+    if args.access != AccessChoice::Mosfet {
+        if let Some((name, _)) = mosfet_only.iter().find(|(_, given)| *given) {
+            bail!("{name} needs --access mosfet");
+        }
+    }
+    if args.access != AccessChoice::Resistor && args.r_access.is_some() {
+        bail!("--r-access needs --access resistor");
+    }
+    Ok(match args.access {
+        AccessChoice::None => Access::None,
+        AccessChoice::Resistor => {
+            let Some(r) = args.r_access else {
+                bail!("--access resistor needs --r-access OHM");
+            };
+            if !(r.is_finite() && r >= 0.0) {
+                bail!("--r-access must be finite and non-negative (got {r} Ω)");
+            }
+            Access::Resistor(r)
+        }
+        AccessChoice::Mosfet => {
+            if args.solver == SolverChoice::Iterative {
+                bail!("--access mosfet is solved by Newton on a sparse LU, not --solver iterative");
+            }
+            let spec = args.mos_model.as_deref().unwrap_or(DEFAULT_MOS_MODEL);
+            let transistor =
+                AccessTransistor::parse(spec).with_context(|| format!("--mos-model {spec:?}"))?;
+            let gates = match (&args.gate_file, args.v_gate) {
+                (Some(path), None) => read_gates(path, rows)?,
+                (None, Some(vg)) => {
+                    if !vg.is_finite() {
+                        bail!("--v-gate must be finite (got {vg} V)");
+                    }
+                    vec![vg; rows]
+                }
+                _ => bail!("--access mosfet needs --v-gate V or --gate-file CSV"),
+            };
+            Access::Mosfet { transistor, gates }
+        }
+    })
+}
+
+/// One gate voltage per row; a file of the wrong length is named by line.
+fn read_gates(path: &Path, rows: usize) -> Result<Vec<f64>> {
+    let gates = read_column(path, "gate voltage in V")?;
+    if gates.len() > rows {
+        bail!(
+            "{} line {}: gate voltage for row {}, but the crossbar has {rows} rows",
+            path.display(),
+            rows + 1,
+            rows
+        );
+    }
+    if gates.len() < rows {
+        bail!(
+            "{} ends after line {}: {} gate voltages, expected one per row ({rows})",
+            path.display(),
+            gates.len(),
+            gates.len()
+        );
+    }
+    Ok(gates)
 }
 
 pub fn run(args: Args) -> Result<()> {
     let (g, v) = inputs(&args)?;
+    let access = access(&args, g.rows())?;
     let par = Parasitics {
         r_row: args.r_row,
         r_col: args.r_col,
@@ -90,8 +207,50 @@ pub fn run(args: Args) -> Result<()> {
 
     let t0 = Instant::now();
     let xbar = Crossbar::new(rows, cols, par)?;
+    let (transistor, gates) = match &access {
+        Access::Mosfet { transistor, gates } => (transistor, gates),
+        Access::None | Access::Resistor(_) => {
+            let cells = match access {
+                Access::Resistor(r) => g.with_series_resistance(r)?,
+                _ => g.clone(),
+            };
+            return run_linear(&args, &xbar, &g, &cells, &v, t0);
+        }
+    };
     if let Some(path) = &args.emit_netlist {
-        write_atomically(path, |w| Ok(xbar.write_spice_deck(w, &g, &v)?))?;
+        write_atomically(path, |w| {
+            Ok(xbar.write_spice_deck_1t1r(w, &g, &v, transistor, gates)?)
+        })?;
+    }
+    let cells: Vec<LinearCell> = g.as_slice().iter().map(|&x| LinearCell(x)).collect();
+    let setup = t0.elapsed();
+    let t1 = Instant::now();
+    let s = xbar.solve_1t1r(&cells, transistor, gates, &v, NewtonOptions::default())?;
+    let line = format!(
+        "{rows}x{cols}, 1T1R level-1 NMOS: setup {:.3} ms, Newton {} iterations {:.3} ms; ideal-switch model differs by {:.3e} of the largest column current",
+        ms(setup),
+        s.iterations,
+        ms(t1.elapsed()),
+        s.max_relative_difference()
+    );
+    write_outputs(&args, &g, &v, &s.solution, Some(&s.internal_voltages))?;
+    println!("{line}");
+    Ok(())
+}
+
+/// 1R or fixed-resistance 1T1R: `cells` are the effective cell conductances,
+/// `g` the programmed ones (for `ideal_current`).
+fn run_linear(
+    args: &Args,
+    xbar: &Crossbar,
+    g: &Conductances,
+    cells: &Conductances,
+    v: &[f64],
+    t0: Instant,
+) -> Result<()> {
+    let (rows, cols) = (g.rows(), g.cols());
+    if let Some(path) = &args.emit_netlist {
+        write_atomically(path, |w| Ok(xbar.write_spice_deck(w, cells, v)?))?;
     }
     let iterative = match args.solver {
         SolverChoice::Auto => xbar.unknowns() > AUTO_ITERATIVE_UNKNOWNS,
@@ -101,7 +260,7 @@ pub fn run(args: Args) -> Result<()> {
     let (solution, timing) = if iterative {
         let setup = t0.elapsed();
         let t1 = Instant::now();
-        let it = xbar.solve_iterative(&g, &v, IterativeOptions::default())?;
+        let it = xbar.solve_iterative(cells, v, IterativeOptions::default())?;
         let line = format!(
             "{rows}x{cols}, {} unknowns, iterative: setup {:.3} ms, chain factorisation + {} PCG iterations {:.3} ms (relative residual {:.1e})",
             xbar.unknowns(),
@@ -115,10 +274,10 @@ pub fn run(args: Args) -> Result<()> {
         xbar.analyse()?;
         let setup = t0.elapsed();
         let t1 = Instant::now();
-        let factored = xbar.factor(&g)?;
+        let factored = xbar.factor(cells)?;
         let factor = t1.elapsed();
         let t2 = Instant::now();
-        let solution = factored.solve(&v)?;
+        let solution = factored.solve(v)?;
         let stats = factored.stats();
         let line = format!(
             "{rows}x{cols}, {} unknowns, direct (Cholesky, {} factor entries): setup {:.3} ms, factorisation {:.3} ms, solve {:.3} ms",
@@ -130,7 +289,7 @@ pub fn run(args: Args) -> Result<()> {
         );
         (solution, line)
     };
-    write_outputs(&args, &g, &v, &solution)?;
+    write_outputs(args, g, v, &solution, None)?;
     println!("{timing}");
     Ok(())
 }
@@ -139,7 +298,15 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn write_outputs(args: &Args, g: &Conductances, v: &[f64], s: &Solution) -> Result<()> {
+/// `columns.csv`, and with `--cells` `cells.csv`; `internal` (1T1R with a
+/// MOSFET) adds each cell's node between cell and transistor as `v_mid`.
+fn write_outputs(
+    args: &Args,
+    g: &Conductances,
+    v: &[f64],
+    s: &Solution,
+    internal: Option<&[f64]>,
+) -> Result<()> {
     let ideal = g.ideal_currents(v);
     write_atomically(&args.out.join("columns.csv"), |w| {
         writeln!(w, "col,current,ideal_current")?;
@@ -150,15 +317,22 @@ fn write_outputs(args: &Args, g: &Conductances, v: &[f64], s: &Solution) -> Resu
     })?;
     if args.cells {
         write_atomically(&args.out.join("cells.csv"), |w| {
-            writeln!(w, "row,col,v_row,v_col,current")?;
+            match internal {
+                Some(_) => writeln!(w, "row,col,v_row,v_col,v_mid,current")?,
+                None => writeln!(w, "row,col,v_row,v_col,current")?,
+            }
             for i in 0..s.rows {
                 for j in 0..s.cols {
                     let k = i * s.cols + j;
-                    writeln!(
+                    write!(
                         w,
-                        "{i},{j},{:e},{:e},{:e}",
-                        s.row_voltages[k], s.col_voltages[k], s.cell_currents[k]
+                        "{i},{j},{:e},{:e},",
+                        s.row_voltages[k], s.col_voltages[k]
                     )?;
+                    if let Some(mid) = internal {
+                        write!(w, "{:e},", mid[k])?;
+                    }
+                    writeln!(w, "{:e}", s.cell_currents[k])?;
                 }
             }
             Ok(())
@@ -305,6 +479,11 @@ fn read_conductances(path: &Path) -> Result<Conductances> {
 }
 
 fn read_voltages(path: &Path) -> Result<Vec<f64>> {
+    read_column(path, "voltage in V")
+}
+
+/// One finite number per line.
+fn read_column(path: &Path, what: &str) -> Result<Vec<f64>> {
     data_lines(path)?
         .iter()
         .map(|(line, text)| {
@@ -316,7 +495,7 @@ fn read_voltages(path: &Path) -> Result<Vec<f64>> {
                     fields.len()
                 );
             }
-            parse_field(path, *line, 1, fields[0], "voltage in V")
+            parse_field(path, *line, 1, fields[0], what)
         })
         .collect()
 }

@@ -179,6 +179,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "lif.v_leak".into(),
             settings.neuron.v_leak.unwrap_or(0.0).to_string(),
         ),
+        (
+            "lif.threshold_sigma".into(),
+            settings.neuron.threshold_sigma.unwrap_or(0.0).to_string(),
+        ),
     ];
     // Every hardware key as set in the file, empty when ideal.
     for key in nonideal::HARDWARE_KEYS {

@@ -39,6 +39,8 @@ enum Command {
     Study(study::Args),
     /// Merge study shards into what a single run writes.
     Merge(study::MergeArgs),
+    /// Tabulate finished studies: accuracy with 95 % intervals per sweep point.
+    Table(study::TableArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -51,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::Infer(args) => infer::run(args),
         Command::Study(args) => study::run(args),
         Command::Merge(args) => study::merge(args),
+        Command::Table(args) => study::table(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,13 +1,15 @@
-//! `xbar study` and `xbar merge`: run, resume, shard and merge sweep studies.
+//! `xbar study`, `xbar merge` and `xbar table`: run, resume, shard, merge
+//! and tabulate sweep studies.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use xbar_study::{
-    cancel_on_interrupt, merge_dirs, run_study, Evaluator, NetworkEvaluator, PointSummary,
-    RunOptions, Shard, Study, StudyConfig, StudyError, SyntheticEvaluator, NETWORK_MAPPINGS,
-    NETWORK_PARAMETERS,
+    cancel_on_interrupt, load_results, merge_dirs, render_csv, render_markdown, run_study,
+    Evaluator, NetworkEvaluator, PointSummary, RunOptions, RunReport, Shard, Study, StudyConfig,
+    StudyError, SyntheticEvaluator, NETWORK_MAPPINGS, NETWORK_PARAMETERS, PAPER_ACCURACY,
 };
 
 #[derive(clap::Args)]
@@ -24,8 +26,9 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     threads: Option<u32>,
-    /// Model file for ideal/shared/dense (default: the shipped
-    /// models/mnist_shared.xbm). Resuming must use the same model.
+    /// Model file for ideal/shared/dense; overrides the config's `model`
+    /// (default: the shipped models/mnist_shared.xbm). Its SHA-256 is part
+    /// of the study: resuming or merging needs the same model file contents.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Folder with the MNIST IDX files (else XBAR_MNIST_DIR, else the cache).
@@ -43,7 +46,31 @@ pub struct MergeArgs {
     out: PathBuf,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// A Markdown table for READMEs (accuracies in %).
+    Markdown,
+    /// CSV with exact values (accuracies as fractions, as in summary.csv).
+    Csv,
+}
+
+#[derive(clap::Args)]
+pub struct TableArgs {
+    /// Finished (or merged) study folders, one table row per sweep point.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: Format,
+    /// Accuracy to compare with, as a fraction (default: the paper's 96.4 %).
+    #[arg(long, value_name = "ACC", default_value_t = PAPER_ACCURACY)]
+    baseline: f64,
+    /// Tabulate unfinished studies and shards from the trials recorded so far.
+    #[arg(long)]
+    partial: bool,
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
     let config = StudyConfig::from_path(&args.config)?;
     match config.mapping.as_str() {
         "synthetic" => {
@@ -55,18 +82,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     NETWORK_MAPPINGS.join(", ")
                 );
             }
-            run_with(&config, &SyntheticEvaluator, &args)
+            if config.model.is_some() {
+                bail!(
+                    "{}: mapping `synthetic` has no network; `model` applies to the network \
+                     mappings ({})",
+                    args.config.display(),
+                    NETWORK_MAPPINGS.join(", ")
+                );
+            }
+            let study = Study::new(&config, SyntheticEvaluator.parameters())?;
+            run_with(&study, &SyntheticEvaluator, &args, started)
         }
         mapping if NETWORK_MAPPINGS.contains(&mapping) => {
             // A typo in the config is reported before seconds go into
             // loading the model and verifying MNIST.
-            Study::new(&config, NETWORK_PARAMETERS)?;
-            let evaluator = NetworkEvaluator::load(
-                mapping,
-                args.model.as_deref(),
-                args.mnist.as_deref(),
-                true,
-            )?;
+            let study = Study::new(&config, NETWORK_PARAMETERS)?;
+            let model = args.model.as_deref().or(config.model.as_deref());
+            let evaluator = NetworkEvaluator::load(mapping, model, args.mnist.as_deref(), true)?;
             let available = evaluator.available_images();
             if config.images > available {
                 bail!(
@@ -75,7 +107,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     config.images
                 );
             }
-            run_with(&config, &evaluator, &args)
+            let study = study.with_model(Some(evaluator.model_id().clone()));
+            run_with(&study, &evaluator, &args, started)
         }
         other => bail!(
             "{}: unknown mapping `{other}`; expected synthetic or one of: {}",
@@ -85,15 +118,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn run_with<E: Evaluator>(config: &StudyConfig, evaluator: &E, args: &Args) -> anyhow::Result<()> {
-    let study = Study::new(config, evaluator.parameters())?;
+fn run_with<E: Evaluator>(
+    study: &Study,
+    evaluator: &E,
+    args: &Args,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let setup = started.elapsed();
     let options = RunOptions {
         threads: args.threads.map(|n| n as usize),
         shard: args.shard,
         progress: true,
         cancel: Some(cancel_on_interrupt()?),
     };
-    let report = match run_study(&study, evaluator, &args.out, &options) {
+    let report = match run_study(study, evaluator, &args.out, &options) {
         Err(interrupted @ StudyError::Interrupted { .. }) => {
             eprintln!("{interrupted}");
             // Everything is flushed and closed; 130 is the shell's code for SIGINT.
@@ -108,11 +146,12 @@ fn run_with<E: Evaluator>(config: &StudyConfig, evaluator: &E, args: &Args) -> a
         report.resumed,
         report.elapsed.as_secs_f64()
     );
+    text.push_str(&timing(setup, &report, started.elapsed()));
     match args.shard {
         Some(shard) => text.push_str(&format!(
             "shard {shard} done; combine all shards with `xbar merge DIR... --out DIR`\n"
         )),
-        None => text.push_str(&summary_table(&study, report.reference, &report.summaries)),
+        None => text.push_str(&summary_table(study, report.reference, &report.summaries)),
     }
     text.push_str(&written(&report.files));
     print(&text)
@@ -132,6 +171,70 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
     ));
     text.push_str(&written(&report.files));
     print(&text)
+}
+
+/// Where the wall time went: loading, the ideal reference, the trials (mean
+/// per trial, and how busy the threads were), and the rest (writing files).
+fn timing(setup: Duration, report: &RunReport, wall: Duration) -> String {
+    let secs = Duration::as_secs_f64;
+    let mut text = format!("wall time {:.1} s", secs(&wall));
+    let mut parts = vec![format!("{:.1} s setup (config, model, data)", secs(&setup))];
+    if !report.reference_time.is_zero() {
+        parts.push(format!(
+            "{:.1} s ideal reference",
+            secs(&report.reference_time)
+        ));
+    }
+    if report.ran > 0 {
+        let trial = secs(&report.trial_time);
+        let run_wall = secs(&report.elapsed) - secs(&report.reference_time);
+        let busy = if run_wall > 0.0 {
+            100.0 * trial / (run_wall * report.threads as f64)
+        } else {
+            0.0
+        };
+        parts.push(format!(
+            "trials {:.3} s mean over {} ({:.1} s of trial time on {} threads, {:.0} % busy)",
+            trial / report.ran as f64,
+            report.ran,
+            trial,
+            report.threads,
+            busy.min(100.0)
+        ));
+    }
+    text.push_str(": ");
+    text.push_str(&parts.join(", "));
+    text.push('\n');
+    text
+}
+
+pub fn table(args: TableArgs) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&args.baseline) {
+        bail!(
+            "--baseline {} is not an accuracy fraction in [0, 1] (0.964 for 96.4 %)",
+            args.baseline
+        );
+    }
+    let mut studies = Vec::with_capacity(args.dirs.len());
+    for dir in &args.dirs {
+        let results = load_results(dir, args.partial)?;
+        if results.missing > 0 {
+            eprintln!(
+                "warning: {}: {} of {} trials missing; its rows are partial",
+                dir.display(),
+                results.missing,
+                results.study.total_trials()
+            );
+        }
+        studies.push(results);
+    }
+    match args.format {
+        Format::Markdown => print(&render_markdown(&studies, args.baseline)),
+        Format::Csv => print(&String::from_utf8_lossy(&render_csv(
+            &studies,
+            args.baseline,
+        ))),
+    }
 }
 
 /// Writes to stdout; a closed pipe (`xbar study ... | head`) is not an error.

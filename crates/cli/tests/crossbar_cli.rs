@@ -254,3 +254,242 @@ fn bad_input_is_a_clear_error() {
     let e = run_expect_error("1e-5,2e-5\n3e-5,1e-5\n", "0.1\n0.2,0.3\n");
     assert!(e.contains("line 2") && e.contains("one voltage"), "{e}");
 }
+
+/// A 4×3 1T1R crossbar with a level-1 NMOS per cell: one row driven
+/// negative (transistors with drain and source swapped), one unselected
+/// (gate at 0 V), body effect on.
+fn write_mosfet_case(dir: &Path) -> Vec<String> {
+    let g = dir.join("g.csv");
+    let v = dir.join("v.csv");
+    let vg = dir.join("vg.csv");
+    std::fs::write(
+        &g,
+        "1e-5,2e-5,5e-5\n4e-5,1e-4,6e-5\n3e-6,2e-5,8e-5\n7e-5,1e-5,2e-5\n",
+    )
+    .unwrap();
+    std::fs::write(&v, "0.8\n-0.2\n0.5\n0.6\n").unwrap();
+    std::fs::write(&vg, "1.8\n1.2\n0\n2.5\n").unwrap();
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    [
+        "--g-file",
+        &path(&g),
+        "--v-file",
+        &path(&v),
+        "--gate-file",
+        &path(&vg),
+        "--r-row",
+        "2",
+        "--r-col",
+        "3",
+        "--r-driver",
+        "50",
+        "--r-sense",
+        "40",
+        "--access",
+        "mosfet",
+        "--mos-model",
+        "vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02 gamma=0.4 phi=0.7",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Generator mode, one gate voltage for every row, the default transistor.
+fn mosfet_generated_case() -> Vec<String> {
+    [
+        "--rows", "6", "--cols", "5", "--seed", "21", "--g-min", "1e-6", "--g-max", "1e-4",
+        "--v-max", "0.8", "--r-row", "1.5", "--r-col", "2.5", "--access", "mosfet", "--v-gate",
+        "1.5",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn mosfet_1t1r_deck_matches_ngspice() {
+    let live = ngspice_available();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, args) in [
+        ("mosfet_1t1r_4x3", write_mosfet_case(dir.path())),
+        ("mosfet_1t1r_gen_6x5", mosfet_generated_case()),
+    ] {
+        let out = dir.path().join(name);
+        let deck = dir.path().join(format!("{name}.cir"));
+        let o = xbar()
+            .arg("crossbar")
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .arg("--cells")
+            .arg("--emit-netlist")
+            .arg(&deck)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let stdout = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            stdout.contains("Newton") && stdout.contains("iterations"),
+            "{stdout}"
+        );
+        let text = std::fs::read_to_string(&deck).unwrap();
+        assert!(text.contains(".model xbar_access nmos level=1"), "{text}");
+        assert!(text.contains("mcell0_0 m0_0 wl0 "), "{text}");
+        let raw = if live {
+            let raw_path = dir.path().join(format!("{name}.raw"));
+            let o = Command::new("ngspice")
+                .env("SPICE_ASCIIRAWFILE", "1")
+                .arg("-b")
+                .arg("-r")
+                .arg(&raw_path)
+                .arg(&deck)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{name}: ngspice failed");
+            std::fs::read_to_string(&raw_path).unwrap()
+        } else {
+            std::fs::read_to_string(golden_dir().join(format!("{name}.raw")))
+                .expect("committed ngspice answer")
+        };
+        let spice = raw_currents(&raw);
+        let ours = read_columns(&out.join("columns.csv"));
+        assert_eq!(spice.len(), ours.len(), "{name}: column count");
+        let scale = spice.iter().fold(0.0f64, |s, x| s.max(x.abs()));
+        for (j, (s, (o, _))) in spice.iter().zip(&ours).enumerate() {
+            assert!(
+                (s - o).abs() <= 1e-9 * scale,
+                "{name}: column {j}: ngspice {s:e}, xbar {o:e}"
+            );
+        }
+        // The access transistors drop real voltage: far from G^T v.
+        let drop = ours.iter().fold(0.0f64, |m, (c, id)| m.max((c - id).abs()));
+        assert!(drop > 1e-2 * scale, "{name}: transistors had no effect");
+        let cells = std::fs::read_to_string(out.join("cells.csv")).unwrap();
+        assert_eq!(
+            cells.lines().next(),
+            Some("row,col,v_row,v_col,v_mid,current")
+        );
+    }
+}
+
+/// Runs a MOSFET-access case with `extra` arguments (and the gate file
+/// replaced by `gates` when given); expects exit 1 with no output written.
+fn mosfet_error(gates: Option<&str>, extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = write_mosfet_case(dir.path());
+    if let Some(text) = gates {
+        std::fs::write(dir.path().join("vg.csv"), text).unwrap();
+    }
+    // Later occurrences of a single-valued option are rejected by clap, so
+    // drop the case's own --mos-model when the test gives one.
+    if extra.contains(&"--mos-model") {
+        let at = args.iter().position(|a| a == "--mos-model").unwrap();
+        args.drain(at..at + 2);
+    }
+    if extra.contains(&"--v-gate") {
+        let at = args.iter().position(|a| a == "--gate-file").unwrap();
+        args.drain(at..at + 2);
+    }
+    let out = dir.path().join("out");
+    let deck = dir.path().join("deck.cir");
+    let o = xbar()
+        .arg("crossbar")
+        .args(&args)
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .arg("--emit-netlist")
+        .arg(&deck)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "bad input accepted");
+    assert!(!out.join("columns.csv").exists(), "columns written");
+    assert!(!deck.exists(), "deck written");
+    String::from_utf8(o.stderr).unwrap()
+}
+
+#[test]
+fn mosfet_bad_input_is_a_clear_error() {
+    let e = mosfet_error(Some("1.8\nnan\n0\n2.5\n"), &[]);
+    assert!(e.contains("vg.csv line 2") && e.contains("finite"), "{e}");
+    let e = mosfet_error(Some("1.8\n1.2\n0\n2.5\n1.0\n"), &[]);
+    assert!(e.contains("vg.csv line 5") && e.contains("4 rows"), "{e}");
+    let e = mosfet_error(Some("1.8\n1.2\n0\n"), &[]);
+    assert!(
+        e.contains("vg.csv ends after line 3") && e.contains("(4)"),
+        "{e}"
+    );
+    let e = mosfet_error(Some("1.8\n1.2,3\n0\n2.5\n"), &[]);
+    assert!(e.contains("vg.csv line 2") && e.contains("2 fields"), "{e}");
+    let e = mosfet_error(None, &["--mos-model", "vto=0.7 kp=-1e-4"]);
+    assert!(e.contains("--mos-model") && e.contains("`kp`"), "{e}");
+    let e = mosfet_error(None, &["--mos-model", "vto=0.7 kp=1e-4 w=1u l=0"]);
+    assert!(e.contains("l = 0"), "{e}");
+    let e = mosfet_error(None, &["--mos-model", "vto=0.7 cgso=1e-10"]);
+    assert!(e.contains("`cgso`") && e.contains("not supported"), "{e}");
+    let e = mosfet_error(None, &["--mos-model", "vto=0.7 kp=1e-4x5"]);
+    assert!(e.contains("not a number"), "{e}");
+    let e = mosfet_error(None, &["--v-gate", "inf"]);
+    assert!(e.contains("--v-gate must be finite"), "{e}");
+
+    // Gate options without MOSFET access are refused, not ignored.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = xbar()
+        .args([
+            "crossbar", "--rows", "2", "--cols", "2", "--g-min", "1e-6", "--g-max", "1e-5",
+            "--v-max", "0.2", "--v-gate", "1.5", "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert!(e.contains("--v-gate needs --access mosfet"), "{e}");
+    assert!(!out.join("columns.csv").exists());
+}
+
+/// `--access resistor`: the fixed on-resistance form, equal by hand on an
+/// ideal-wire crossbar: I_j = Σ_i v_i / (1/G_ij + R_on).
+#[test]
+fn resistor_access_is_series_resistance() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g.csv");
+    let v = dir.path().join("v.csv");
+    std::fs::write(&g, "1e-5,2e-4\n4e-5,1e-4\n").unwrap();
+    std::fs::write(&v, "0.1\n0.3\n").unwrap();
+    let out = dir.path().join("out");
+    let status = xbar()
+        .args([
+            "crossbar",
+            "--access",
+            "resistor",
+            "--r-access",
+            "2e3",
+            "--g-file",
+        ])
+        .arg(&g)
+        .arg("--v-file")
+        .arg(&v)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cols = read_columns(&out.join("columns.csv"));
+    let series = |g: f64| 1.0 / (1.0 / g + 2e3);
+    let want = [
+        0.1 * series(1e-5) + 0.3 * series(4e-5),
+        0.1 * series(2e-4) + 0.3 * series(1e-4),
+    ];
+    let ideal = [0.1 * 1e-5 + 0.3 * 4e-5, 0.1 * 2e-4 + 0.3 * 1e-4];
+    for ((c, id), (w, wi)) in cols.iter().zip(want.iter().zip(ideal)) {
+        assert!((c - w).abs() <= 1e-14 * w, "{c:e} vs {w:e}");
+        assert!((id - wi).abs() <= 1e-15 * wi);
+    }
+}

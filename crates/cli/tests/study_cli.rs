@@ -93,6 +93,11 @@ fn threads_and_shards_write_identical_studies() {
         stdout.contains("40 trials (40 run now, 0 resumed)"),
         "{stdout}"
     );
+    assert!(stdout.contains("\nwall time "), "{stdout}");
+    assert!(
+        stdout.contains(" s mean over 40 (") && stdout.contains(" s of trial time on 1 threads"),
+        "{stdout}"
+    );
     assert!(stdout.contains("ideal accuracy: 96.40 %"), "{stdout}");
     ok(&["study", s(&cfg), "--out", s(&two), "--threads", "2"]);
     assert_same_study(&one, &two);
@@ -260,6 +265,16 @@ fn clear_errors() {
         e.contains("--model and --mnist apply to the network"),
         "{e}"
     );
+    std::fs::write(
+        &cfg,
+        text.replace("seed = 148", "seed = 148\nmodel = \"x.xbm\""),
+    )
+    .unwrap();
+    let e = err(&["study", s(&cfg), "--out", s(&out)]);
+    assert!(
+        e.contains("study.toml: mapping `synthetic` has no network; `model` applies to the network mappings"),
+        "{e}"
+    );
 
     std::fs::write(&cfg, text.replace("crossbar.r_wire", "crossbar.r_wyre")).unwrap();
     let e = err(&["study", s(&cfg), "--out", s(&out)]);
@@ -300,4 +315,92 @@ fn clear_errors() {
         s(&out),
     ]);
     assert!(e.contains("missing.toml"), "{e}");
+}
+
+/// CSV rows of `text` as header → field maps.
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn table_shows_each_point_of_finished_studies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), 0.0);
+    let grid = tmp.path().join("sigma_comp");
+    ok(&["study", s(&cfg), "--out", s(&grid)]);
+    let summary = csv_rows(&read(&grid.join("summary.csv")));
+    assert_eq!(summary.len(), 8);
+
+    let csv = ok(&["table", s(&grid), "--format", "csv"]);
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 8, "{csv}");
+    for (row, want) in rows.iter().zip(&summary) {
+        for (mine, theirs) in [
+            ("mean", "mean"),
+            ("ci95_low", "ci95_low"),
+            ("ci95_high", "ci95_high"),
+            ("n", "n"),
+            ("value_1", "device.programming_sigma"),
+            ("value_2", "drift.compensation"),
+        ] {
+            assert_eq!(row[mine], want[theirs], "{mine}");
+        }
+        assert_eq!(row["study"], "sigma_comp");
+        assert_eq!(row["fixed"], "crossbar.r_wire=1");
+        assert_eq!(row["baseline"], "0.964");
+    }
+
+    let md = ok(&["table", s(&grid), "--baseline", "0.95"]);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines.len(), 10, "{md}");
+    assert!(lines[0].contains("| vs 95 % (pp) |"), "{md}");
+    // Point 5: σ = 0.1 (the third of 0, 0.05, 0.1, 0.15), compensation on.
+    let f = |k: &str| summary[5][k].parse::<f64>().unwrap();
+    let want = format!(
+        "| sigma_comp | synthetic | `device.programming_sigma` × `drift.compensation` \
+         (fixed: crossbar.r_wire = 1 Ω) | 10 %, true | {:.2} ({:.2} – {:.2}) | 5 × 500 | {:+.2} |",
+        100.0 * f("mean"),
+        100.0 * f("ci95_low"),
+        100.0 * f("ci95_high"),
+        100.0 * (f("mean") - 0.95)
+    );
+    assert_eq!(lines[7], want);
+
+    // Two studies in one table; an unfinished one is refused unless --partial.
+    let shard = tmp.path().join("shard");
+    ok(&["study", s(&cfg), "--out", s(&shard), "--shard", "1/3"]);
+    let e = err(&["table", s(&grid), s(&shard)]);
+    assert!(
+        e.contains("incomplete study: 26 of 40 trials missing; it is shard 1/3"),
+        "{e}"
+    );
+    let out = xbar(&["table", s(&grid), s(&shard), "--partial"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("26 of 40 trials missing"), "{stderr}");
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(md.lines().count(), 2 + 16, "{md}");
+    assert!(
+        md.lines()
+            .nth(10)
+            .unwrap()
+            .starts_with("| shard | synthetic |"),
+        "{md}"
+    );
+
+    let e = err(&["table", s(&grid), "--baseline", "96.4"]);
+    assert!(e.contains("0.964 for 96.4 %"), "{e}");
+    let e = err(&["table", s(&tmp.path().join("none"))]);
+    assert!(e.contains("none/study.toml"), "{e}");
 }

@@ -255,3 +255,76 @@ fn network_study_errors_name_the_problem() {
         "a failed start must not create the study folder"
     );
 }
+
+/// The shipped model with one synapse's weight index changed: another model.
+fn other_model(path: &Path) {
+    let mut model =
+        xbar_snn::model::SharedModel::load(Path::new(xbar_study::network::SHIPPED_MODEL)).unwrap();
+    model.layers[2].index[0] ^= 1;
+    model.save(path).unwrap();
+}
+
+#[test]
+fn the_model_file_contents_are_part_of_the_study() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnist = mnist_dir();
+    let models = tmp.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let a = models.join("a.xbm");
+    std::fs::copy(xbar_study::network::SHIPPED_MODEL, &a).unwrap();
+    let same = tmp.path().join("elsewhere.xbm");
+    std::fs::copy(&a, &same).unwrap();
+    let b = tmp.path().join("b.xbm");
+    other_model(&b);
+    let a_id = xbar_study::ModelId::of_bytes(&a, &std::fs::read(&a).unwrap());
+
+    // `model` is relative to the config file.
+    let cfg = tmp.path().join("model.toml");
+    std::fs::write(
+        &cfg,
+        "mapping = \"ideal\"\nimages = 10\ntrials = 2\nseed = 3\nmodel = \"models/a.xbm\"\n\n\
+         [nonideal]\ninput.timesteps = 4\n",
+    )
+    .unwrap();
+    let study = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["study", s(&cfg), "--out", s(out), "--mnist", s(&mnist)];
+        args.extend(extra);
+        xbar(&args)
+    };
+    let out = tmp.path().join("out");
+    assert!(study(&out, &[]).status.success());
+    let meta = read(&out.join("study.toml"));
+    assert!(
+        meta.contains(&format!("[model]\nsha256 = \"{}\"", a_id.sha256)),
+        "{meta}"
+    );
+
+    let refused = study(&out, &["--model", s(&b)]);
+    assert!(!refused.status.success());
+    let e = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        e.contains("holds the trials of model ")
+            && e.contains("a.xbm (SHA-256 ")
+            && e.contains("but this run uses model ")
+            && e.contains("b.xbm (SHA-256 "),
+        "{e}"
+    );
+    let resumed = study(&out, &["--model", s(&same)]);
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(
+        resumed.status.success() && stdout.contains("(0 run now, 2 resumed)"),
+        "{stdout}"
+    );
+
+    let s1 = tmp.path().join("s1");
+    let s2 = tmp.path().join("s2");
+    assert!(study(&s1, &["--shard", "1/2"]).status.success());
+    assert!(study(&s2, &["--shard", "2/2", "--model", s(&b)])
+        .status
+        .success());
+    let e = err(&["merge", s(&s1), s(&s2), "--out", s(&tmp.path().join("m"))]);
+    assert!(
+        e.contains("shards of one study must run the same model") && e.contains("b.xbm"),
+        "{e}"
+    );
+}

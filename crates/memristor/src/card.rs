@@ -189,38 +189,52 @@ pub enum LoadError {
     Card { path: PathBuf, error: CardError },
 }
 
+/// A model card as word-valued and numeric parameters, lower-cased: what
+/// [`from_card`] takes, and what [`crate::program::Population`] varies.
+pub type Card = (BTreeMap<String, String>, BTreeMap<String, f64>);
+
 /// Loads a device model from a TOML file of `key = value` pairs using the
 /// model-card names (`model = "lid"`, `window = "biolek"`, `ron = 100.0`, ...).
 pub fn load_model(path: &Path) -> Result<Box<dyn CompactModel>, LoadError> {
+    let (words, params) = load_card(path)?;
+    from_card(&words, &params).map_err(|error| LoadError::Card {
+        path: path.to_path_buf(),
+        error,
+    })
+}
+
+/// Reads a model file's card and checks that it builds a model, so a card
+/// returned here is valid (device-to-device spreads start from it).
+pub fn load_card(path: &Path) -> Result<Card, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
         path: path.to_path_buf(),
         error,
     })?;
-    model_from_toml(&text).map_err(|e| match e {
-        TomlModelError::Toml(error) => LoadError::Toml {
+    let card = card_from_toml(&text).map_err(|e| match e {
+        TomlCardError::Toml(error) => LoadError::Toml {
             path: path.to_path_buf(),
             error,
         },
-        TomlModelError::BadValue { key, found } => LoadError::BadValue {
+        TomlCardError::BadValue { key, found } => LoadError::BadValue {
             path: path.to_path_buf(),
             key,
             found,
         },
-        TomlModelError::Card(error) => LoadError::Card {
-            path: path.to_path_buf(),
-            error,
-        },
-    })
+    })?;
+    from_card(&card.0, &card.1).map_err(|error| LoadError::Card {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    Ok(card)
 }
 
-enum TomlModelError {
+enum TomlCardError {
     Toml(toml::de::Error),
     BadValue { key: String, found: &'static str },
-    Card(CardError),
 }
 
-fn model_from_toml(text: &str) -> Result<Box<dyn CompactModel>, TomlModelError> {
-    let table: toml::Table = toml::from_str(text).map_err(TomlModelError::Toml)?;
+fn card_from_toml(text: &str) -> Result<Card, TomlCardError> {
+    let table: toml::Table = toml::from_str(text).map_err(TomlCardError::Toml)?;
     let mut words = BTreeMap::new();
     let mut params = BTreeMap::new();
     for (key, value) in table {
@@ -236,12 +250,12 @@ fn model_from_toml(text: &str) -> Result<Box<dyn CompactModel>, TomlModelError> 
                 params.insert(key, i as f64);
             }
             other => {
-                return Err(TomlModelError::BadValue {
+                return Err(TomlCardError::BadValue {
                     key,
                     found: other.type_str(),
                 })
             }
         }
     }
-    from_card(&words, &params).map_err(TomlModelError::Card)
+    Ok((words, params))
 }

@@ -43,7 +43,7 @@ pub mod stats;
 pub mod vteam;
 pub mod yakopcic;
 
-pub use card::{from_card, load_model, CardError, LoadError};
+pub use card::{from_card, load_card, load_model, Card, CardError, LoadError};
 pub use drift::{load_drift_preset, Drift, DriftPreset};
 pub use integrate::{simulate, Drive, IntegrateError, Sample, Tolerances};
 pub use lid::{LinearIonDrift, Window};

@@ -96,7 +96,8 @@ pub struct Ramp {
 }
 
 impl Ramp {
-    fn amplitude(&self, k: usize) -> f64 {
+    /// Amplitude of the `k`-th consecutive pulse (k = 0: the first), V.
+    pub fn amplitude(&self, k: usize) -> f64 {
         let a = self.start + self.step * k as f64;
         if self.step >= 0.0 {
             a.min(self.stop)
@@ -257,21 +258,102 @@ impl Population {
         c2c_sigma: f64,
         tol: &Tolerances,
     ) -> Result<Vec<WriteResult>, ProgramError> {
-        (0..n as u64)
+        self.write_verify_targets(&[wv.target], n, seed, wv, c2c_sigma, None, tol)
+    }
+
+    /// Write-verifies each of `devices` devices to each of `targets` (the
+    /// target in `wv` is ignored), every run starting afresh from `x0` (the
+    /// device's own initial state when `None`). Results are target-major:
+    /// entry `j * devices + i` is device `i` programmed to `targets[j]`.
+    ///
+    /// Device `i` is the same device (same drawn parameters) for every
+    /// target, so the spread across targets is the population's, not a new
+    /// draw per target; the cycle-to-cycle noise of run `j * devices + i`
+    /// has its own stream. Nothing depends on the thread count.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_verify_targets(
+        &self,
+        targets: &[f64],
+        devices: usize,
+        seed: u64,
+        wv: &WriteVerify,
+        c2c_sigma: f64,
+        x0: Option<f64>,
+        tol: &Tolerances,
+    ) -> Result<Vec<WriteResult>, ProgramError> {
+        let n = devices as u64;
+        (0..targets.len() as u64 * n)
             .into_par_iter()
             .map(|k| {
-                let device = self.device(seed, k)?;
+                let (j, i) = ((k / n) as usize, k % n);
+                let device = self.device(seed, i)?;
+                let start = match x0 {
+                    Some(x) => {
+                        let (lo, hi) = device.state_bounds();
+                        if !(x.is_finite() && (lo..=hi).contains(&x)) {
+                            return Err(ProgramError::BadRequest(format!(
+                                "initial state {x} outside the bounds [{lo}, {hi}] of device {i}"
+                            )));
+                        }
+                        x
+                    }
+                    None => device.default_state(),
+                };
                 let mut rng = device_rng(seed, Stage::CycleToCycle, k);
-                write_verify(
-                    device.as_ref(),
-                    device.default_state(),
-                    wv,
-                    c2c_sigma,
-                    &mut rng,
-                    tol,
-                )
+                let run = WriteVerify {
+                    target: targets[j],
+                    ..*wv
+                };
+                write_verify(device.as_ref(), start, &run, c2c_sigma, &mut rng, tol)
             })
             .collect()
+    }
+}
+
+/// The distribution of write-verify outcomes for one target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TargetSummary {
+    /// Target conductance, S.
+    pub target: f64,
+    pub devices: usize,
+    pub converged: usize,
+    /// Share of devices that ran out of pulses before reaching tolerance.
+    pub failure_rate: f64,
+    /// Mean and sample standard deviation of the achieved conductance over
+    /// all devices, failed ones included (they are part of the array), S.
+    pub mean_conductance: f64,
+    pub std_conductance: f64,
+    /// Mean and sample standard deviation of the pulses spent.
+    pub mean_pulses: f64,
+    pub std_pulses: f64,
+    pub max_pulses: usize,
+}
+
+impl TargetSummary {
+    /// Summarises the runs of one target (NaN moments when `runs` is empty;
+    /// standard deviations are 0 for a single run).
+    pub fn new(target: f64, runs: &[WriteResult]) -> Self {
+        let moments = |values: &mut dyn Iterator<Item = f64>| {
+            let v: Vec<f64> = values.collect();
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0).max(1.0);
+            (mean, var.sqrt())
+        };
+        let converged = runs.iter().filter(|r| r.converged).count();
+        let (mean_conductance, std_conductance) = moments(&mut runs.iter().map(|r| r.conductance));
+        let (mean_pulses, std_pulses) = moments(&mut runs.iter().map(|r| r.pulses as f64));
+        Self {
+            target,
+            devices: runs.len(),
+            converged,
+            failure_rate: (runs.len() - converged) as f64 / runs.len() as f64,
+            mean_conductance,
+            std_conductance,
+            mean_pulses,
+            std_pulses,
+            max_pulses: runs.iter().map(|r| r.pulses).max().unwrap_or(0),
+        }
     }
 }
 

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use xbar_memristor::integrate::Tolerances;
 use xbar_memristor::program::{
-    levels, pulse_train, quantize, write_verify, ParamSpread, Population, Ramp, WriteVerify,
+    levels, pulse_train, quantize, write_verify, ParamSpread, Population, Ramp, TargetSummary,
+    WriteResult, WriteVerify,
 };
 use xbar_memristor::{from_card, stats};
 
@@ -212,4 +213,71 @@ fn normal_parameter_spread_statistics() {
         .unwrap_err()
         .to_string()
         .contains("kon"));
+}
+
+/// Target-major layout: run `j * n + i` is device `i` (same drawn
+/// parameters for every target) programmed to target `j`, and with one
+/// target it is exactly `write_verify_all`.
+#[test]
+fn write_verify_targets_layout_and_summary() {
+    let (words, params) = lid_card("biolek");
+    let pop = Population {
+        words,
+        params,
+        spreads: vec![ParamSpread {
+            name: "roff".into(),
+            sigma: 0.1,
+            lognormal: true,
+        }],
+    };
+    let tol = Tolerances::default();
+    let targets = [1.0 / 4000.0, 1.0 / 1000.0];
+    let runs = pop
+        .write_verify_targets(&targets, 6, 11, &wv(0.0), 0.1, None, &tol)
+        .unwrap();
+    assert_eq!(runs.len(), 12);
+    let first = pop
+        .write_verify_all(6, 11, &wv(targets[0]), 0.1, &tol)
+        .unwrap();
+    assert_eq!(runs[..6], first[..]);
+    for (k, r) in runs.iter().enumerate() {
+        let t = targets[k / 6];
+        assert!(
+            r.converged && (r.conductance / t - 1.0).abs() <= 0.02,
+            "{r:?}"
+        );
+    }
+    // A fixed start state applies to every device; one outside the bounds is refused.
+    let fixed = pop
+        .write_verify_targets(&targets[..1], 2, 11, &wv(0.0), 0.0, Some(0.5), &tol)
+        .unwrap();
+    assert!(fixed.iter().all(|r| r.converged));
+    let err = pop
+        .write_verify_targets(&targets, 2, 11, &wv(0.0), 0.0, Some(1.5), &tol)
+        .unwrap_err();
+    assert!(err.to_string().contains("1.5"), "{err}");
+
+    // Summary moments by hand: conductances 1, 2, 3, 6 uS -> mean 3 uS,
+    // sample sd sqrt(14/3) uS; pulses 1, 3, 5, 7 -> 4 and sqrt(20/3).
+    let make = |g: f64, pulses: usize, converged: bool| WriteResult {
+        conductance: g,
+        state: 0.0,
+        pulses,
+        converged,
+    };
+    let runs = [
+        make(1e-6, 1, true),
+        make(2e-6, 3, true),
+        make(3e-6, 5, false),
+        make(6e-6, 7, true),
+    ];
+    let s = TargetSummary::new(3e-6, &runs);
+    assert_eq!((s.devices, s.converged, s.max_pulses), (4, 3, 7));
+    assert_eq!(s.failure_rate, 0.25);
+    assert!((s.mean_conductance - 3e-6).abs() < 1e-20);
+    assert!((s.std_conductance - (14.0f64 / 3.0).sqrt() * 1e-6).abs() < 1e-18);
+    assert_eq!(s.mean_pulses, 4.0);
+    assert!((s.std_pulses - (20.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    let one = TargetSummary::new(1e-6, &runs[..1]);
+    assert_eq!((one.std_conductance, one.std_pulses), (0.0, 0.0));
 }

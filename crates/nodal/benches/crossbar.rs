@@ -31,18 +31,32 @@ fn effective_matrix(c: &mut Criterion) {
     let mut group = c.benchmark_group("effective_matrix_128");
     group.sample_size(10);
     let g = sample(128, 1);
-    for (name, ordering) in [
-        ("amd_one_solve_per_input", DirectOrdering::Amd),
-        ("ports_last_block", DirectOrdering::PortsLast),
-    ] {
-        let xbar = Crossbar::new(128, 128, PAR)
-            .unwrap()
-            .with_ordering(ordering);
-        xbar.analyse().unwrap();
-        group.bench_function(name, |b| {
-            b.iter(|| black_box(xbar.factor(&g).unwrap().effective_matrix().unwrap()))
-        });
+    // The dense SNN mapping's tiles (`crossbar.r_wire`: wires only), the
+    // full parasitic set, and the ideal crossbar.
+    let wires_only = Parasitics {
+        r_row: 2.0,
+        r_col: 2.0,
+        r_driver: 0.0,
+        r_sense: 0.0,
+    };
+    for (label, par) in [("wires", wires_only), ("all", PAR)] {
+        for (name, ordering) in [
+            ("amd_one_solve_per_input", DirectOrdering::Amd),
+            ("ports_last_block", DirectOrdering::PortsLast),
+        ] {
+            let xbar = Crossbar::new(128, 128, par)
+                .unwrap()
+                .with_ordering(ordering);
+            xbar.analyse().unwrap();
+            group.bench_function(format!("{label}_{name}"), |b| {
+                b.iter(|| black_box(xbar.factor(&g).unwrap().effective_matrix().unwrap()))
+            });
+        }
     }
+    let ideal = Crossbar::new(128, 128, Parasitics::IDEAL).unwrap();
+    group.bench_function("ideal_copy", |b| {
+        b.iter(|| black_box(ideal.factor(&g).unwrap().effective_matrix().unwrap()))
+    });
     group.finish();
 }
 

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use xbar_memristor::CompactModel;
 use xbar_nodal::crossbar::{
-    CellIv, Conductances, Crossbar, DiodeSelectorCell, LinearCell, MemristorCell, NewtonOptions,
-    Parasitics,
+    AccessTransistor, CellIv, Conductances, Crossbar, CrossbarError, DiodeSelectorCell, LinearCell,
+    MemristorCell, NewtonOptions, Parasitics, RowMode,
 };
 
 const IS: f64 = 1e-9;
@@ -422,4 +422,268 @@ fn diode_selectors_match_general_engine() {
         .solve_nonlinear(&diode_cells(&g), &v, NewtonOptions::default())
         .unwrap();
     assert_close("general engine", &s.solution.column_currents, &engine, 1e-9);
+}
+
+// ---- 1T1R cells with a level-1 NMOS access transistor per cell ----
+
+/// ngspice's default `gmin` across every MOSFET bulk junction.
+const GMIN: f64 = 1e-12;
+
+fn nmos(spec: &str) -> AccessTransistor {
+    AccessTransistor::parse(spec).unwrap()
+}
+
+fn linear_cells(g: &[f64]) -> Vec<LinearCell> {
+    g.iter().map(|&g| LinearCell(g)).collect()
+}
+
+/// One cell, ideal wires: the transistor's source sits on the virtual
+/// ground, so `V_gs = V_g`, `V_ds = V_m` and the series pair solves by hand.
+/// `is=1e-30` leaves `gmin` as the only junction current (`gmin·V_m`).
+#[test]
+fn one_cell_saturated_and_triode_by_hand() {
+    let (g, beta, vt) = (1e-4, 1e-4 * 1e-6 / 100e-9, 0.7);
+    let xbar = Crossbar::new(1, 1, Parasitics::IDEAL).unwrap();
+
+    // Saturation: I = β/2 (V_g - V_T)² (1 + λ V_m) = G (V - V_m) - gmin V_m.
+    let (v, vg, lambda) = (1.0, 1.0, 0.02);
+    let t = nmos("vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02 is=1e-30");
+    let i0 = 0.5 * beta * (vg - vt) * (vg - vt);
+    let vm = (g * v - i0) / (g + i0 * lambda + GMIN);
+    let want = i0 * (1.0 + lambda * vm);
+    assert!(vm > vg - vt, "saturated: V_ds {vm} > V_gs - V_T");
+    let s = xbar
+        .solve_1t1r(&[LinearCell(g)], &t, &[vg], &[v], NewtonOptions::default())
+        .unwrap();
+    let got = s.solution.column_currents[0];
+    assert!((got - want).abs() <= 1e-12 * want, "{got:e} vs {want:e}");
+    assert!((s.internal_voltages[0] - vm).abs() <= 1e-12);
+    assert!(s.iterations > 2 && s.iterations < 40, "{}", s.iterations);
+    // The cell carries the channel current plus the junction's gmin·V_m.
+    let cell = s.solution.cell_currents[0];
+    assert!((cell - (want + GMIN * vm)).abs() <= 1e-12 * want);
+
+    // Triode (λ = 0): β V_d (V_ov - V_d/2) = G (V - V_d) - gmin V_d.
+    let (v, vg) = (0.3, 2.5);
+    let t = nmos("vto=0.7 kp=1e-4 w=1u l=100n is=1e-30");
+    let ov = vg - vt;
+    let b = beta * ov + g + GMIN;
+    let vd = (b - (b * b - 2.0 * beta * g * v).sqrt()) / beta;
+    let want = beta * vd * (ov - 0.5 * vd);
+    assert!(vd < ov, "triode");
+    let s = xbar
+        .solve_1t1r(&[LinearCell(g)], &t, &[vg], &[v], NewtonOptions::default())
+        .unwrap();
+    let got = s.solution.column_currents[0];
+    assert!((got - want).abs() <= 1e-12 * want, "{got:e} vs {want:e}");
+    // The linear model treats the transistor as an ideal switch: G·V.
+    assert!((s.linear_column_currents[0] - g * v).abs() <= 1e-15 * g * v);
+    assert!(s.max_relative_difference() > 0.04);
+}
+
+/// Gate at 0 V (below VTO): the row's cells are cut off. Level 1 has no
+/// subthreshold current, so only junction leakage (pA) flows, and the row's
+/// input no longer reaches the columns.
+#[test]
+fn gate_off_rows_isolate_their_cells() {
+    let (rows, cols) = (3, 4);
+    let (g, _) = case(rows, cols);
+    let par = Parasitics {
+        r_row: 2.0,
+        r_col: 3.0,
+        r_driver: 50.0,
+        r_sense: 40.0,
+    };
+    let t = nmos("vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02");
+    let xbar = Crossbar::new(rows, cols, par).unwrap();
+    let gates = [1.8, 0.0, 1.8];
+    let solve = |v1: f64| {
+        xbar.solve_1t1r(
+            &linear_cells(&g),
+            &t,
+            &gates,
+            &[0.6, v1, 0.4],
+            NewtonOptions::default(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (solve(0.9), solve(0.0));
+    let scale = a
+        .solution
+        .column_currents
+        .iter()
+        .fold(0.0f64, |s, x| s.max(x.abs()));
+    assert!(scale > 1e-5);
+    for j in 0..cols {
+        let off = a.solution.cell_currents[cols + j];
+        assert!(off.abs() < 2e-12, "off cell (1,{j}) carries {off:e} A");
+        let on = a.solution.cell_currents[j];
+        assert!(on > 1e-7, "on cell (0,{j}) carries {on:e} A");
+        let moved = (a.solution.column_currents[j] - b.solution.column_currents[j]).abs();
+        assert!(moved <= 1e-9 * scale, "column {j} moved {moved:e} A");
+    }
+    // A floating unselected row is isolated too (its nodes hang on the
+    // transistors' junction gmin alone).
+    let floating = Crossbar::with_row_modes(
+        rows,
+        cols,
+        par,
+        vec![RowMode::Driven, RowMode::Floating, RowMode::Driven],
+    )
+    .unwrap();
+    let f = floating
+        .solve_1t1r(
+            &linear_cells(&g),
+            &t,
+            &gates,
+            &[0.6, 0.9, 0.4],
+            NewtonOptions::default(),
+        )
+        .unwrap();
+    assert_close(
+        "floating off row",
+        &f.solution.column_currents,
+        &b.solution.column_currents,
+        1e-9,
+    );
+    // The linear model opens the gated-off row too.
+    let lin = xbar
+        .factor(
+            &Conductances::from_fn(
+                rows,
+                cols,
+                |i, j| if i == 1 { 0.0 } else { g[i * cols + j] },
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .column_currents(&[0.6, 0.9, 0.4])
+        .unwrap();
+    assert_close("chord model", &a.linear_column_currents, &lin, 1e-12);
+}
+
+fn mosfet_case() -> (usize, usize, Vec<f64>, Vec<f64>, Vec<f64>, AccessTransistor) {
+    let (rows, cols) = (4, 3);
+    let (g, _) = case(rows, cols);
+    // A negative input drives its transistors with drain and source swapped.
+    let v = vec![0.8, -0.2, 0.5, 0.6];
+    // Row 2 unselected; the others in triode and saturation.
+    let gates = vec![1.8, 1.2, 0.0, 2.5];
+    let t = nmos("vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02 gamma=0.4 phi=0.7");
+    (rows, cols, g, v, gates, t)
+}
+
+/// The 1T1R crossbar written by `write_spice_deck_1t1r` and run by the
+/// general nodal engine (`xbar sim`'s `run_analyses`).
+#[test]
+fn mosfet_1t1r_matches_general_engine() {
+    let (rows, cols, g, v, gates, t) = mosfet_case();
+    let full = Parasitics {
+        r_row: 2.0,
+        r_col: 3.0,
+        r_driver: 50.0,
+        r_sense: 40.0,
+    };
+    for par in [
+        full,
+        Parasitics {
+            r_driver: 0.0,
+            r_sense: 0.0,
+            ..full
+        },
+        Parasitics::IDEAL,
+    ] {
+        let xbar = Crossbar::new(rows, cols, par).unwrap();
+        let gm = Conductances::new(rows, cols, g.clone()).unwrap();
+        let mut deck = Vec::new();
+        xbar.write_spice_deck_1t1r(&mut deck, &gm, &v, &t, &gates)
+            .unwrap();
+        let deck = String::from_utf8(deck).unwrap();
+        assert!(deck.contains(".model xbar_access nmos level=1"), "{deck}");
+        assert!(deck.contains("mcell2_1 m2_1 wl2 "), "{deck}");
+        let circuit = xbar_netlist::parse_str(&deck, std::path::Path::new("1t1r.cir")).unwrap();
+        let outputs = xbar_nodal::run_analyses(&circuit).unwrap();
+        let op = outputs
+            .iter()
+            .find(|o| o.kind == xbar_nodal::AnalysisKind::Op)
+            .expect("operating point");
+        let engine: Vec<f64> = (0..cols)
+            .map(|j| {
+                let name = format!("i(vamm{j})");
+                let at = op.columns.iter().position(|c| *c == name).unwrap();
+                op.rows[0][at]
+            })
+            .collect();
+        let s = xbar
+            .solve_1t1r(&linear_cells(&g), &t, &gates, &v, NewtonOptions::default())
+            .unwrap();
+        assert_close("1T1R vs engine", &s.solution.column_currents, &engine, 1e-9);
+        assert!(s.iterations < 60, "{} iterations", s.iterations);
+        // Current in = current out + junction leakage (pA) into the body.
+        let out: f64 = s.solution.column_currents.iter().sum();
+        let drawn: f64 = s.solution.driver_currents.iter().sum();
+        assert!((out - drawn).abs() < 1e-10, "{out:e} vs {drawn:e}");
+        // Transistor drop: the ideal-switch model is visibly off.
+        assert!(s.max_relative_difference() > 1e-2);
+    }
+}
+
+#[test]
+fn mosfet_1t1r_bad_input_is_a_typed_error() {
+    let (rows, cols, g, v, _, t) = mosfet_case();
+    let xbar = Crossbar::new(rows, cols, Parasitics::IDEAL).unwrap();
+    let cells = linear_cells(&g);
+    let o = NewtonOptions::default();
+    let e = xbar
+        .solve_1t1r(&cells, &t, &[1.0, f64::NAN, 1.0, 1.0], &v, o)
+        .unwrap_err();
+    assert!(
+        matches!(e, CrossbarError::InvalidGateVoltage { row: 1, value } if value.is_nan()),
+        "{e}"
+    );
+    assert!(e.to_string().contains("gate voltage of row 1"), "{e}");
+    let e = xbar.solve_1t1r(&cells, &t, &[1.0; 3], &v, o).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CrossbarError::SizeMismatch {
+                expected: 4,
+                found: 3,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    for (spec, needle) in [
+        ("kp=-1e-4", "`kp`"),
+        ("vto=0.7 foo=1", "`foo`"),
+        ("w=0 l=1u", "w = 0"),
+        ("vto=abc", "`abc` is not a number"),
+        ("vto", "name=value"),
+        ("lambda=-0.1", "`lambda`"),
+        ("rd=10", "`rd`"),
+        ("vto=0.5 vto=0.6", "twice"),
+    ] {
+        let e = AccessTransistor::parse(spec).unwrap_err();
+        assert!(matches!(e, CrossbarError::InvalidTransistor(_)), "{spec}");
+        assert!(e.to_string().contains(needle), "{spec}: {e}");
+    }
+    // A Newton budget too small to converge names a cell.
+    let e = xbar
+        .solve_1t1r(
+            &cells,
+            &t,
+            &[2.0; 4],
+            &v,
+            NewtonOptions {
+                max_iterations: 2,
+                ..o
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e, CrossbarError::AccessNoConvergence { iterations: 2, .. }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("between cell ("), "{e}");
 }

@@ -14,8 +14,14 @@
 //! once per trial with the crossbar solver (rayon over tiles); a column's
 //! differential current `I+ - I-` is digitised by a signed `adc.bits`
 //! converter over `+-adc.range` (default: every row of the tile at full
-//! weight), scaled back to weight units, and the partial sums of the row
-//! tiles are added digitally before the LIF neurons.
+//! weight) with `xbar_periph`'s transfer function ([`crate::adc`]: LSB
+//! `2 range / 2^bits`, codes `-2^(bits-1)..2^(bits-1)`), scaled back to
+//! weight units, and the partial sums of the row tiles are added digitally
+//! before the LIF neurons.
+//!
+//! Inference steps 8 images together ([`Mapping::spike_inputs`]):
+//! each weight row is read once per step for all the images that spiked on
+//! it, with every image's sums formed in the same order as alone.
 //!
 //! Read noise (`device.read_noise_sigma`) enters as the one read sample
 //! [`NonIdealConfig::apply`] draws per device, frozen for the trial: the
@@ -30,9 +36,11 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use xbar_memristor::stats::NonIdealConfig;
+use xbar_memristor::drift::Drift;
+use xbar_memristor::stats::{Compensation, NonIdealConfig};
 use xbar_nodal::crossbar::{Conductances, Crossbar, EffectiveMatrix, Parasitics};
 
+use crate::adc::ColumnAdc;
 use crate::model::SharedModel;
 use crate::nonideal::HardwareSettings;
 use crate::shared::{DEFAULT_G_LRS, V_READ};
@@ -57,8 +65,8 @@ struct DenseLayer {
     n_out: usize,
     /// Input-major `n_in x n_out` effective weights, weight units.
     w: Vec<f32>,
-    /// Converter full scale in weight units.
-    range: f32,
+    /// The column converter, in weight units.
+    adc: ColumnAdc,
 }
 
 /// The dense accelerator of one trial.
@@ -66,7 +74,6 @@ struct DenseLayer {
 pub struct DenseMapping {
     sizes: Vec<usize>,
     tile: usize,
-    adc_levels: f32,
     layers: Vec<DenseLayer>,
     /// Seconds spent computing every tile's effective matrices.
     pub effective_seconds: f64,
@@ -98,6 +105,22 @@ fn conductance_range(hw: &HardwareSettings) -> (f64, f64) {
     (g_lo, g_hi)
 }
 
+/// True if [`NonIdealConfig::apply`] returns every target unchanged (up to
+/// the clamp into `[g_min, g_max]`): no levels, variability, read noise,
+/// drift, faults or compensation.
+pub fn is_ideal(device: &NonIdealConfig) -> bool {
+    let off = |x: Option<f64>| x.unwrap_or(0.0) == 0.0;
+    device.levels.is_none()
+        && off(device.d2d_sigma)
+        && off(device.programming_sigma)
+        && off(device.read_noise_sigma)
+        && off(device.read_noise_abs)
+        && matches!(device.drift, None | Some(Drift::None))
+        && off(device.stuck_on_rate)
+        && off(device.stuck_off_rate)
+        && matches!(device.compensation, None | Some(Compensation::None))
+}
+
 fn tile_seed(seed: u64, index: usize) -> u64 {
     rand::Rng::random(&mut crate::stream_rng(seed, u64::MAX - 1024 - index as u64))
 }
@@ -118,6 +141,7 @@ impl DenseMapping {
             on_off_ratio: None,
             ..hw.device.clone()
         };
+        let ideal_devices = is_ideal(&device);
         let parasitics = Parasitics {
             r_row: hw.r_wire,
             r_col: hw.r_wire,
@@ -156,6 +180,27 @@ impl DenseMapping {
                     .fold(1.0, f64::max)
             })
             .collect();
+        let mut layers: Vec<DenseLayer> = model
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let unit = c_max[l] * layer.format.lsb() / (g_hi - g_lo);
+                let rows = tile.min(layer.n_in) as f64;
+                let range = match hw.adc_range {
+                    Some(r) => r / V_READ * unit,
+                    None => rows * (g_hi - g_lo) * unit,
+                };
+                let adc = ColumnAdc::new(hw.adc_bits, range, true).map_err(|e| {
+                    SnnError::Hardware(format!("layer {} column converters: {e}", l + 1))
+                })?;
+                Ok(DenseLayer {
+                    n_out: layer.n_out,
+                    w: vec![0.0; layer.n_in * layer.n_out],
+                    adc,
+                })
+            })
+            .collect::<Result<_, SnnError>>()?;
         let start = Instant::now();
         let solved: Vec<([EffectiveMatrix; 2], [Conductances; 2])> = specs
             .par_iter()
@@ -183,10 +228,17 @@ impl DenseMapping {
                         })
                         .collect();
                     let polarity = if sign > 0.0 { 0 } else { 1 };
-                    let array = device
-                        .apply(&targets, s.rows, s.cols, tile_seed(seed, 2 * t + polarity))
-                        .map_err(|e| place(e.to_string()))?;
-                    let g = Conductances::new(s.rows, s.cols, array.compensated())
+                    let read = if ideal_devices {
+                        // What `apply` returns for devices without any
+                        // non-ideality, without its per-device streams.
+                        targets.iter().map(|g| g.clamp(g_lo, g_hi)).collect()
+                    } else {
+                        device
+                            .apply(&targets, s.rows, s.cols, tile_seed(seed, 2 * t + polarity))
+                            .map_err(|e| place(e.to_string()))?
+                            .compensated()
+                    };
+                    let g = Conductances::new(s.rows, s.cols, read)
                         .map_err(|e| place(e.to_string()))?;
                     let a = xbar
                         .factor(&g)
@@ -200,24 +252,6 @@ impl DenseMapping {
             })
             .collect::<Result<_, SnnError>>()?;
         let effective_seconds = start.elapsed().as_secs_f64();
-        let mut layers: Vec<DenseLayer> = model
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(l, layer)| {
-                let unit = c_max[l] * layer.format.lsb() / (g_hi - g_lo);
-                let rows = tile.min(layer.n_in) as f64;
-                let range = match hw.adc_range {
-                    Some(r) => r / V_READ * unit,
-                    None => rows * (g_hi - g_lo) * unit,
-                };
-                DenseLayer {
-                    n_out: layer.n_out,
-                    w: vec![0.0; layer.n_in * layer.n_out],
-                    range: range as f32,
-                }
-            })
-            .collect();
         for (s, ([p, m], _)) in specs.iter().zip(&solved) {
             let layer = &model.layers[s.layer];
             let unit = c_max[s.layer] * layer.format.lsb() / (g_hi - g_lo);
@@ -232,11 +266,6 @@ impl DenseMapping {
         Ok(DenseMapping {
             sizes: model.sizes(),
             tile,
-            adc_levels: if hw.adc_bits == 0 {
-                0.0
-            } else {
-                ((1u64 << (hw.adc_bits - 1)) - 1).max(1) as f32
-            },
             layers,
             effective_seconds,
             crossbars: 2 * specs.len(),
@@ -343,18 +372,88 @@ impl DenseMapping {
         self.tile
     }
 
-    /// One signed converter reading of a partial sum in weight units.
-    fn convert(&self, x: f32, range: f32) -> f32 {
-        let q = (x / range * self.adc_levels)
-            .round()
-            .clamp(-self.adc_levels, self.adc_levels);
-        q * range / self.adc_levels
+    /// The column converter of layer `layer`, in weight units.
+    pub fn adc(&self, layer: usize) -> &ColumnAdc {
+        &self.layers[layer].adc
+    }
+}
+
+/// One converter reading of a partial sum in weight units.
+#[inline(always)]
+fn convert(adc: &ColumnAdc, x: f32) -> f32 {
+    if adc.is_ideal() {
+        x
+    } else {
+        adc.read(x as f64) as f32
+    }
+}
+
+/// Images [`DenseMapping`] steps together: each weight row read from memory
+/// serves every image of the batch that spiked on it, while the batch's
+/// partial sums (8 images x 2 spike sets x 4 KiB) stay in L2.
+const LOCKSTEP: usize = 8;
+
+/// Working memory of [`DenseMapping`].
+#[derive(Default)]
+pub struct DenseScratch {
+    /// Partial sums of the current row tile, one row of `n_out` per set.
+    partial: Vec<f32>,
+    /// Per row of the current tile, the sets that spiked on it (bit `k`).
+    masks: Vec<u64>,
+    /// Per set, the first spike not yet assigned to a tile.
+    cursors: Vec<usize>,
+}
+
+/// Adds one tile's weight rows into the partial sums of the sets that
+/// spiked on them, then folds the converted partial sums into the outputs.
+/// Plain loops that the compiler vectorises for the dispatched instruction
+/// set; the adds are element-wise, so the vector width changes no result.
+struct TileSums<'a> {
+    /// The tile's rows of the layer's weights, `masks.len() x n`.
+    w: &'a [f32],
+    n: usize,
+    masks: &'a [u64],
+    /// The sets with a spike in this tile.
+    present: u64,
+    /// `sets x n` partial sums (zero on entry for the present sets) and
+    /// outputs.
+    partial: &'a mut [f32],
+    out: &'a mut [f32],
+    adc: &'a ColumnAdc,
+}
+
+impl pulp::WithSimd for TileSums<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let n = self.n;
+        for (row, &mask) in self.w.chunks_exact(n).zip(self.masks) {
+            let mut m = mask;
+            while m != 0 {
+                let k = m.trailing_zeros() as usize;
+                for (p, &x) in self.partial[k * n..(k + 1) * n].iter_mut().zip(row) {
+                    *p += x;
+                }
+                m &= m - 1;
+            }
+        }
+        // A set without spikes in this tile would add a converted 0.0,
+        // which leaves the sums (never -0.0) unchanged: skip it.
+        let mut m = self.present;
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            let out = &mut self.out[k * n..(k + 1) * n];
+            for (o, &p) in out.iter_mut().zip(&self.partial[k * n..(k + 1) * n]) {
+                *o += convert(self.adc, p);
+            }
+            m &= m - 1;
+        }
     }
 }
 
 impl Mapping for DenseMapping {
-    /// Partial sums of every row tile.
-    type Scratch = Vec<f32>;
+    type Scratch = DenseScratch;
 
     fn sizes(&self) -> &[usize] {
         &self.sizes
@@ -365,11 +464,15 @@ impl Mapping for DenseMapping {
     }
 
     fn linear(&self) -> bool {
-        self.adc_levels == 0.0
+        self.layers.iter().all(|l| l.adc.is_ideal())
     }
 
-    fn scratch(&self) -> Vec<f32> {
-        Vec::new()
+    fn lockstep(&self) -> usize {
+        LOCKSTEP
+    }
+
+    fn scratch(&self) -> DenseScratch {
+        DenseScratch::default()
     }
 
     fn synaptic_input(
@@ -377,12 +480,13 @@ impl Mapping for DenseMapping {
         layer: usize,
         pre: Presynaptic<'_>,
         out: &mut [f32],
-        partial: &mut Vec<f32>,
+        s: &mut DenseScratch,
         _rng: &mut rand_chacha::ChaCha8Rng,
     ) {
         let l = &self.layers[layer];
         let n = l.n_out;
         let blocks = self.sizes[layer].div_ceil(self.tile);
+        let partial = &mut s.partial;
         partial.clear();
         partial.resize(blocks * n, 0.0);
         let mut add = |i: usize, a: f32| {
@@ -403,12 +507,59 @@ impl Mapping for DenseMapping {
         out.fill(0.0);
         for block in partial.chunks_exact(n) {
             for (o, &p) in out.iter_mut().zip(block) {
-                *o += if self.adc_levels == 0.0 {
-                    p
-                } else {
-                    self.convert(p, l.range)
-                };
+                *o += convert(&l.adc, p);
             }
+        }
+    }
+
+    /// Tile by tile: every row of the tile that any set spiked on is read
+    /// once and added into the partial sum of each such set. Each set's
+    /// partial sums see its rows in the same (ascending) order and are
+    /// converted and added up tile by tile as in [`Self::synaptic_input`],
+    /// so the results are the same bit for bit.
+    fn spike_inputs(&self, layer: usize, sets: &[&[u32]], out: &mut [f32], s: &mut DenseScratch) {
+        let l = &self.layers[layer];
+        let (n, n_in) = (l.n_out, self.sizes[layer]);
+        let ascending = |set: &&[u32]| {
+            set.windows(2).all(|w| w[0] < w[1]) && set.last().is_none_or(|&i| (i as usize) < n_in)
+        };
+        if sets.len() > u64::BITS as usize || !sets.iter().all(ascending) {
+            let mut rng = crate::stream_rng(0, 0);
+            for (set, o) in sets.iter().zip(out.chunks_exact_mut(n)) {
+                self.synaptic_input(layer, Presynaptic::Spikes(set), o, s, &mut rng);
+            }
+            return;
+        }
+        out.fill(0.0);
+        s.partial.resize(sets.len() * n, 0.0);
+        s.cursors.clear();
+        s.cursors.resize(sets.len(), 0);
+        let arch = pulp::Arch::new();
+        for r0 in (0..n_in).step_by(self.tile) {
+            let rows = self.tile.min(n_in - r0);
+            s.masks.clear();
+            s.masks.resize(rows, 0);
+            let mut present = 0u64;
+            for (k, (set, c)) in sets.iter().zip(&mut s.cursors).enumerate() {
+                let first = *c;
+                while let Some(&i) = set.get(*c).filter(|&&i| (i as usize) < r0 + rows) {
+                    s.masks[i as usize - r0] |= 1 << k;
+                    *c += 1;
+                }
+                if *c > first {
+                    present |= 1 << k;
+                    s.partial[k * n..(k + 1) * n].fill(0.0);
+                }
+            }
+            arch.dispatch(TileSums {
+                w: &l.w[r0 * n..(r0 + rows) * n],
+                n,
+                masks: &s.masks,
+                present,
+                partial: &mut s.partial,
+                out: &mut out[..sets.len() * n],
+                adc: &l.adc,
+            });
         }
     }
 }

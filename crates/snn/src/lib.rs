@@ -10,6 +10,8 @@
 //!   mappings plug into the same loop as the ideal one.
 //! - [`pipeline`]: the training recipe behind `xbar train` and its record.
 //! - [`nonideal`]: the dotted keys of `--nonideal` files.
+//! - [`adc`]: the column converters of the crossbar mappings, with
+//!   `xbar-periph`'s transfer function.
 //! - [`shared`]: the paper's mapping, shared weights bit-sliced in binary
 //!   memristor arrays read through the crossbar solver.
 //! - [`dense`]: the conventional mapping, differential conductance pairs
@@ -19,6 +21,7 @@
 //! - [`trial`]: one seeded run of a mapping, the study engine's entry point.
 //! - [`report`]: the CSV files `xbar infer` writes.
 
+pub mod adc;
 pub mod dense;
 pub mod mlp;
 pub mod mnist;

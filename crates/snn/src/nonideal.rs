@@ -35,9 +35,10 @@ pub const HARDWARE_KEYS: [&str; 17] = [
 ];
 
 /// Neuron and input keys, honoured by every mapping.
-pub const NEURON_KEYS: [&str; 4] = [
+pub const NEURON_KEYS: [&str; 5] = [
     "lif.v_th",
     "lif.v_leak",
+    "lif.threshold_sigma",
     "input.encoding",
     "input.timesteps",
 ];
@@ -49,6 +50,9 @@ pub struct NeuronSettings {
     pub v_th: Option<f32>,
     /// Leak per time step as a fraction of the threshold (negative leaks).
     pub v_leak: Option<f32>,
+    /// Relative standard deviation of each neuron's threshold, drawn once
+    /// per trial (`xbar_periph::LifLayer`'s threshold spread).
+    pub threshold_sigma: Option<f32>,
     pub encoding: Option<Encoding>,
     pub timesteps: Option<usize>,
 }
@@ -212,6 +216,12 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
                     ))
                 }
             },
+            "lif.threshold_sigma" => {
+                s.neuron.threshold_sigma =
+                    Some(non_negative().map_err(|_| {
+                        bad("must be a finite number >= 0 (fraction of the threshold)")
+                    })? as f32)
+            }
             "input.encoding" => match value.as_str() {
                 Some("bernoulli") => s.neuron.encoding = Some(Encoding::Bernoulli),
                 Some("constant") => s.neuron.encoding = Some(Encoding::Constant),

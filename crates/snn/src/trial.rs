@@ -68,7 +68,7 @@ pub fn configure(
     conversion: &Conversion,
     seed: u64,
 ) -> (Vec<LifParams>, SnnConfig) {
-    let lif = snn::convert(
+    let mut lif = snn::convert(
         model,
         conversion.norm,
         conversion.reset,
@@ -76,6 +76,9 @@ pub fn configure(
         settings.neuron.v_leak.unwrap_or(0.0),
         conversion.v_reset,
     );
+    for p in &mut lif {
+        p.threshold_sigma = settings.neuron.threshold_sigma.unwrap_or(0.0);
+    }
     let config = SnnConfig {
         timesteps: settings.neuron.timesteps.unwrap_or(snn::DEFAULT_TIMESTEPS),
         encoding: settings.neuron.encoding.unwrap_or(Encoding::Bernoulli),

@@ -114,3 +114,67 @@ fn wires_lower_the_sums_and_a_coarse_adc_changes_them() {
         adc.layer_spikes
     );
 }
+
+#[test]
+fn ideal_devices_skip_the_device_model_with_the_same_conductances() {
+    use xbar_memristor::stats::{Compensation, NonIdealConfig};
+    let ideal = NonIdealConfig {
+        g_min: Some(1e-5),
+        g_max: Some(1e-4),
+        compensation: Some(Compensation::None),
+        ..NonIdealConfig::default()
+    };
+    assert!(xbar_snn::dense::is_ideal(&ideal));
+    let targets: Vec<f64> = (0..64).map(|k| 1e-5 + 9e-5 * k as f64 / 63.0).collect();
+    let applied = ideal.apply(&targets, 8, 8, 5).unwrap().compensated();
+    let clamped: Vec<f64> = targets.iter().map(|g| g.clamp(1e-5, 1e-4)).collect();
+    assert_eq!(applied, clamped);
+    for off in [
+        NonIdealConfig {
+            levels: Some(16),
+            ..ideal.clone()
+        },
+        NonIdealConfig {
+            programming_sigma: Some(0.01),
+            ..ideal.clone()
+        },
+        NonIdealConfig {
+            stuck_on_rate: Some(0.01),
+            ..ideal.clone()
+        },
+        NonIdealConfig {
+            compensation: Some(Compensation::Column),
+            ..ideal.clone()
+        },
+    ] {
+        assert!(!xbar_snn::dense::is_ideal(&off), "{off:?}");
+    }
+}
+
+#[test]
+fn dense_converters_are_periph_adcs_over_the_tile_range() {
+    use xbar_periph::AdcBank;
+    let model = shipped();
+    let s = settings("[crossbar]\ntile = 64\n[adc]\nbits = 6\n");
+    let dense = DenseMapping::new(&model, &s.hardware, 1).unwrap();
+    for l in 0..3 {
+        let adc = dense.adc(l);
+        assert_eq!(adc.bits(), 6);
+        let cfg = xbar_snn::adc::ColumnAdc::config(6, adc.range(), true);
+        let x: Vec<f64> = (0..=200)
+            .map(|k| adc.range() * (k as f64 / 80.0 - 1.25))
+            .collect();
+        let mut want = vec![0.0; x.len()];
+        AdcBank::new(&cfg, x.len(), 0)
+            .unwrap()
+            .convert(&x, &mut want)
+            .unwrap();
+        for (&xi, &w) in x.iter().zip(&want) {
+            assert_eq!(adc.read(xi), w, "layer {l}, x = {xi}");
+        }
+    }
+    // A one-bit signed converter has no zero code: a clear error.
+    let one = settings("[adc]\nbits = 1\n");
+    let e = DenseMapping::new(&model, &one.hardware, 1).unwrap_err();
+    assert!(e.to_string().contains("column converters"), "{e}");
+}

@@ -23,7 +23,14 @@ fn lif(v_th: f32, reset: Reset) -> LifParams {
         v_leak: 0.0,
         v_reset: 0.0,
         reset,
+        threshold_sigma: 0.0,
     }
+}
+
+/// `lif_step` with uniform thresholds `p.v_th`.
+fn step(v: &mut [f32], input: &[f32], p: &LifParams, spikes: &mut Vec<u32>) {
+    let theta = vec![p.v_th; v.len()];
+    lif_step(v, input, &theta, p, spikes);
 }
 
 #[test]
@@ -37,7 +44,7 @@ fn lif_step_matches_the_paper_equation() {
         let mut steps = Vec::new();
         for t in 1..=8 {
             let mut s = Vec::new();
-            lif_step(&mut v, &[0.75], &lif(1.0, reset), &mut s);
+            step(&mut v, &[0.75], &lif(1.0, reset), &mut s);
             if !s.is_empty() {
                 steps.push(t);
             }
@@ -54,9 +61,71 @@ fn lif_step_matches_the_paper_equation() {
         ..lif(1.0, Reset::ToValue)
     };
     for _ in 0..8 {
-        lif_step(&mut v, &[0.75], &p, &mut s);
+        step(&mut v, &[0.75], &p, &mut s);
     }
-    assert_eq!(s.len(), 4);
+    assert_eq!(s, vec![0; 4]);
+}
+
+#[test]
+fn lif_step_is_the_periph_layer_bit_for_bit() {
+    use rand::Rng;
+    let mut rng = stream_rng(5, 0);
+    for (reset, leak, v_reset) in [
+        (Reset::ToValue, 0.0, 0.0),
+        (Reset::ToValue, -0.013, 0.1),
+        (Reset::Subtract, 0.007, 0.0),
+    ] {
+        let p = LifParams {
+            v_leak: leak,
+            v_reset,
+            threshold_sigma: 0.2,
+            ..lif(0.9, reset)
+        };
+        let n = 300;
+        let mut layer = p.layer(n, 3).unwrap();
+        let (mut v, mut flags, mut spikes) = (vec![0.0f32; n], vec![false; n], Vec::new());
+        for _ in 0..60 {
+            let x: Vec<f32> = (0..n).map(|_| rng.random_range(-0.2..0.6)).collect();
+            layer.step(&x, &mut flags).unwrap();
+            spikes.clear();
+            lif_step(&mut v, &x, layer.thresholds(), &p, &mut spikes);
+            let want: Vec<u32> = (0..n as u32).filter(|&j| flags[j as usize]).collect();
+            assert_eq!(spikes, want);
+            let same = v
+                .iter()
+                .zip(layer.potentials())
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{reset:?}, leak {leak}");
+        }
+        assert!(layer.spike_counts().iter().sum::<u32>() > 100);
+    }
+}
+
+#[test]
+fn threshold_spread_is_relative_seeded_and_starts_from_rest() {
+    let p = LifParams {
+        threshold_sigma: 0.1,
+        v_reset: 0.5,
+        ..lif(2.0, Reset::ToValue)
+    };
+    let a = p.layer(20_000, 7).unwrap();
+    assert_eq!(a.thresholds(), p.layer(20_000, 7).unwrap().thresholds());
+    assert_ne!(a.thresholds(), p.layer(20_000, 8).unwrap().thresholds());
+    let n = a.len() as f64;
+    let mean = a.thresholds().iter().map(|&t| t as f64).sum::<f64>() / n;
+    let var = a
+        .thresholds()
+        .iter()
+        .map(|&t| (t as f64 - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    // sigma = 0.1 x V_th = 0.2; mean within 5 standard errors, sigma 3 %.
+    assert!((mean - 2.0).abs() < 5.0 * 0.2 / n.sqrt(), "{mean}");
+    assert!((var.sqrt() - 0.2).abs() < 0.006, "{}", var.sqrt());
+    // The membrane starts at rest (0), not at the reset value.
+    assert!(a.potentials().iter().all(|&v| v == 0.0));
+    let uniform = lif(2.0, Reset::ToValue).layer(5, 7).unwrap();
+    assert!(uniform.thresholds().iter().all(|&t| t == 2.0));
 }
 
 /// Non-negative weights, subtractive reset and constant input make every

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::StudyError;
+use crate::model::ModelId;
 use crate::value::{self, ParameterSpec, Value, ValueKind};
 
 /// At most this many swept parameters: one gives a curve, two give a grid
@@ -19,6 +20,7 @@ struct RawConfig {
     images: usize,
     trials: usize,
     seed: u64,
+    model: Option<PathBuf>,
     nonideal_file: Option<PathBuf>,
     nonideal: Option<toml::Table>,
     sweep: Option<toml::Value>,
@@ -79,6 +81,10 @@ pub struct StudyConfig {
     /// Trials per sweep point.
     pub trials: usize,
     pub seed: u64,
+    /// `model`: the model file of the network mappings, resolved against the
+    /// config's folder; `None` leaves the choice to the caller (the CLI's
+    /// `--model`, else the shipped model).
+    pub model: Option<PathBuf>,
     /// Base non-ideality table: `nonideal_file` with the inline `[nonideal]`
     /// table laid over it.
     pub nonideal: toml::Table,
@@ -86,7 +92,8 @@ pub struct StudyConfig {
 }
 
 impl StudyConfig {
-    /// Reads and parses a config file; `nonideal_file` is relative to it.
+    /// Reads and parses a config file; `model` and `nonideal_file` are
+    /// relative to it.
     pub fn from_path(path: &Path) -> Result<StudyConfig, StudyError> {
         let text = std::fs::read_to_string(path).map_err(|e| StudyError::io(path, e))?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -94,7 +101,7 @@ impl StudyConfig {
     }
 
     /// Parses config text; `source` names it in errors, `base_dir` resolves
-    /// a relative `nonideal_file`.
+    /// a relative `model` or `nonideal_file`.
     pub fn parse(text: &str, source: &Path, base_dir: &Path) -> Result<StudyConfig, StudyError> {
         let err = |message: String| StudyError::Config {
             path: source.to_path_buf(),
@@ -196,6 +203,7 @@ impl StudyConfig {
             images: raw.images,
             trials: raw.trials,
             seed: raw.seed,
+            model: raw.model.map(|m| base_dir.join(m)),
             nonideal,
             sweeps,
         })
@@ -289,6 +297,7 @@ pub struct Study {
     pub seed: u64,
     pub nonideal: toml::Table,
     pub axes: Vec<Axis>,
+    model: Option<ModelId>,
     hash: String,
 }
 
@@ -394,6 +403,7 @@ impl Study {
             seed: config.seed,
             nonideal,
             axes,
+            model: None,
             hash: String::new(),
         };
         study.hash = study.compute_hash();
@@ -413,6 +423,7 @@ impl Study {
         seed: u64,
         nonideal: toml::Table,
         axes: Vec<Axis>,
+        model: Option<ModelId>,
     ) -> Study {
         let mut study = Study {
             mapping,
@@ -421,15 +432,31 @@ impl Study {
             seed,
             nonideal,
             axes,
+            model,
             hash: String::new(),
         };
         study.hash = study.compute_hash();
         study
     }
 
+    /// The study run on `model` (the network's weights are as much a part of
+    /// the results as the non-idealities): the model's content hash enters
+    /// [`Study::hash`], and a run checks that its evaluator runs this model.
+    pub fn with_model(mut self, model: Option<ModelId>) -> Study {
+        self.model = model;
+        self.hash = self.compute_hash();
+        self
+    }
+
+    /// The model the trials run, if the mapping has one.
+    pub fn model(&self) -> Option<&ModelId> {
+        self.model.as_ref()
+    }
+
     /// SHA-256 (hex) of everything that determines the trials' results:
-    /// mapping, images, trials, seed, the base table and the swept keys and
-    /// values. Plot settings and units are not part of it.
+    /// mapping, images, trials, seed, the base table, the swept keys and
+    /// values, and the model's content hash (not its path). Plot settings
+    /// and units are not part of it.
     pub fn hash(&self) -> &str {
         &self.hash
     }
@@ -445,6 +472,11 @@ impl Study {
             text.push_str(&format!("\nsweep {:?}=", axis.key));
             let list = toml::Value::Array(axis.values.iter().map(Value::to_toml).collect());
             value::canonical(&list, &mut text);
+        }
+        // Appended only when present, so studies without a model keep the
+        // hashes they had before models were recorded.
+        if let Some(model) = &self.model {
+            text.push_str(&format!("\nmodel_sha256={}", model.sha256));
         }
         let digest = Sha256::digest(text.as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()

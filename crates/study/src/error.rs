@@ -63,6 +63,12 @@ pub enum StudyError {
     #[error("{0}")]
     Plot(String),
 
+    #[error(
+        "the study was set up for {study} but the evaluator runs {evaluator}; \
+             build the study with Study::with_model(evaluator.model())"
+    )]
+    ModelMismatch { study: String, evaluator: String },
+
     #[error("cannot start worker threads: {0}")]
     Threads(String),
 

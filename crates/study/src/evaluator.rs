@@ -1,5 +1,6 @@
 //! What a study needs from the thing that measures accuracy.
 
+use crate::model::ModelId;
 use crate::value::ParameterSpec;
 
 /// Outcome of one trial.
@@ -26,6 +27,12 @@ pub trait Evaluator: Sync {
     /// Every dotted key this evaluator reads; anything else in a study's
     /// table or sweep is rejected before a trial runs.
     fn parameters(&self) -> &[ParameterSpec];
+
+    /// The model file the trials run, part of the study's identity; `None`
+    /// for evaluators without one.
+    fn model(&self) -> Option<&ModelId> {
+        None
+    }
 
     /// Names of the extra per-trial numbers (columns of `trials.csv`).
     fn metrics(&self) -> &[&'static str] {

@@ -13,6 +13,10 @@
 //! - `<first swept key>.svg`: accuracy against the parameter with the
 //!   intervals and the ideal accuracy.
 //!
+//! The network mappings record the model file's SHA-256 ([`ModelId`]) in
+//! the study's identity, so a folder never mixes two models' trials.
+//! [`table`] turns finished folders into one Markdown or CSV results table.
+//!
 //! Each trial's seed depends only on (seed, point, trial) ([`trial_seed`]),
 //! so results are bit-identical whatever the thread count, however the work
 //! is split into shards ([`Shard`], merged by [`merge_dirs`]) and however often
@@ -28,6 +32,7 @@ mod error;
 mod evaluator;
 mod interrupt;
 mod merge;
+mod model;
 pub mod network;
 mod plot;
 mod run;
@@ -35,6 +40,7 @@ mod seed;
 mod stats;
 mod store;
 mod synthetic;
+pub mod table;
 mod value;
 
 pub use config::{
@@ -44,10 +50,14 @@ pub use error::StudyError;
 pub use evaluator::{Evaluator, TrialResult};
 pub use interrupt::cancel_on_interrupt;
 pub use merge::{merge_dirs, MergeReport};
+pub use model::ModelId;
 pub use network::{NetworkError, NetworkEvaluator, NETWORK_MAPPINGS, NETWORK_PARAMETERS};
 pub use run::{run_study, RunOptions, RunReport, Shard};
 pub use seed::{reference_seed, trial_seed};
 pub use stats::{summarize, t_975, Stats};
 pub use store::{plot_path, PointSummary, META_FILE, SUMMARY_FILE, TRIALS_FILE};
 pub use synthetic::{SyntheticError, SyntheticEvaluator, SyntheticParams, PAPER_ACCURACY};
-pub use value::{format_f64, get_dotted, set_dotted, ParameterSpec, Value, ValueKind};
+pub use table::{load_results, render_csv, render_markdown, StudyResults};
+pub use value::{
+    format_f64, get_dotted, remove_dotted, set_dotted, ParameterSpec, Value, ValueKind,
+};

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Study;
 use crate::error::StudyError;
+use crate::model;
 use crate::run::write_outputs;
 use crate::store::{self, Meta, PointSummary, Rows};
 
@@ -46,6 +47,18 @@ pub fn merge_dirs(inputs: &[PathBuf], out: &Path) -> Result<MergeReport, StudyEr
                 first_dir.display()
             ),
         };
+        if meta.model() != first.model() {
+            return Err(StudyError::Directory {
+                path: dir.clone(),
+                message: format!(
+                    "holds the trials of {}, but {} holds those of {}; \
+                     shards of one study must run the same model",
+                    model::describe(meta.model().as_ref()),
+                    first_dir.display(),
+                    model::describe(first.model().as_ref())
+                ),
+            });
+        }
         if meta.config_hash != first.config_hash {
             return Err(differ("the study (config hash)"));
         }
@@ -100,6 +113,16 @@ pub fn merge_dirs(inputs: &[PathBuf], out: &Path) -> Result<MergeReport, StudyEr
     std::fs::create_dir_all(out).map_err(|e| StudyError::io(out, e))?;
     if out.join(store::META_FILE).exists() {
         let existing = Meta::read(out)?;
+        if existing.model() != first.model() {
+            return Err(StudyError::Directory {
+                path: out.to_path_buf(),
+                message: format!(
+                    "holds the results of {}, not {}; choose another --out",
+                    model::describe(existing.model().as_ref()),
+                    model::describe(first.model().as_ref())
+                ),
+            });
+        }
         if existing.config_hash != first.config_hash {
             return Err(StudyError::Directory {
                 path: out.to_path_buf(),

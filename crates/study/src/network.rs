@@ -3,19 +3,24 @@
 //! MNIST test images, through [`xbar_snn::trial::run_trial`].
 //!
 //! The model and the test images are loaded once and shared by all trials.
+//! The model file's content hash ([`ModelId`]) is part of the study's
+//! identity, so a study folder never mixes the trials of two models.
 //! A trial's device sample and input spike trains derive from its seed
 //! alone, so a study of the network is as reproducible as a synthetic one.
 //! The reference accuracy is the `ideal` mapping on the same images with the
 //! base table's input coding (`input.*`) and nothing else.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use flate2::read::GzDecoder;
 use xbar_snn::mnist::{self, Dataset, MnistError};
 use xbar_snn::model::{ModelError, SharedModel};
 use xbar_snn::nonideal::KeyError;
 use xbar_snn::trial::run_trial;
 
 use crate::evaluator::{Evaluator, TrialResult};
+use crate::model::ModelId;
 use crate::value::{ParameterSpec, ValueKind};
 
 /// The mappings this evaluator runs: those xbar-snn's trial entry point knows.
@@ -166,6 +171,12 @@ pub const NETWORK_PARAMETERS: &[ParameterSpec] = &[
         "leak per time step",
     ),
     spec(
+        "lif.threshold_sigma",
+        ValueKind::Float,
+        "relative",
+        "spread σ of each neuron's threshold relative to the threshold",
+    ),
+    spec(
         "input.encoding",
         ValueKind::Text,
         "",
@@ -199,20 +210,46 @@ const fn spec(
 pub struct NetworkEvaluator {
     mapping: String,
     model: SharedModel,
+    model_id: ModelId,
     test: Dataset,
 }
 
 impl NetworkEvaluator {
-    /// An evaluator of `mapping` over `test` (the MNIST test split).
-    pub fn new(mapping: &str, model: SharedModel, test: Dataset) -> Result<Self, NetworkError> {
+    /// An evaluator of `mapping` running `model` (read from the file
+    /// `model_id` identifies) over `test` (the MNIST test split).
+    pub fn new(
+        mapping: &str,
+        model: SharedModel,
+        model_id: ModelId,
+        test: Dataset,
+    ) -> Result<Self, NetworkError> {
         if !NETWORK_MAPPINGS.contains(&mapping) {
             return Err(NetworkError::Mapping(mapping.to_string()));
         }
         Ok(NetworkEvaluator {
             mapping: mapping.to_string(),
             model,
+            model_id,
             test,
         })
+    }
+
+    /// Reads a model file, returning the model and the identity of exactly
+    /// the bytes it was parsed from.
+    pub fn read_model(path: &Path) -> Result<(SharedModel, ModelId), ModelError> {
+        let compressed = std::fs::read(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let id = ModelId::of_bytes(path, &compressed);
+        let mut bytes = Vec::new();
+        GzDecoder::new(&compressed[..])
+            .read_to_end(&mut bytes)
+            .map_err(|e| ModelError::Format {
+                path: path.to_path_buf(),
+                reason: format!("the gzip stream is corrupt or truncated ({e})"),
+            })?;
+        Ok((SharedModel::from_bytes(&bytes, path)?, id))
     }
 
     /// Loads the model (`model`, else [`SHIPPED_MODEL`]) and MNIST the way
@@ -228,13 +265,18 @@ impl NetworkEvaluator {
             return Err(NetworkError::Mapping(mapping.to_string()));
         }
         let model_path = model.map_or_else(|| PathBuf::from(SHIPPED_MODEL), Path::to_path_buf);
-        let model = SharedModel::load(&model_path)?;
+        let (model, model_id) = NetworkEvaluator::read_model(&model_path)?;
         let test = mnist::load(mnist, progress)?.test;
-        NetworkEvaluator::new(mapping, model, test)
+        NetworkEvaluator::new(mapping, model, model_id, test)
     }
 
     pub fn mapping(&self) -> &str {
         &self.mapping
+    }
+
+    /// The model file the trials run.
+    pub fn model_id(&self) -> &ModelId {
+        &self.model_id
     }
 
     /// Test images available to a trial.
@@ -276,6 +318,10 @@ impl Evaluator for NetworkEvaluator {
 
     fn parameters(&self) -> &[ParameterSpec] {
         NETWORK_PARAMETERS
+    }
+
+    fn model(&self) -> Option<&ModelId> {
+        Some(&self.model_id)
     }
 
     fn validate(&self, nonideal: &toml::Table) -> Result<(), NetworkError> {
@@ -334,14 +380,39 @@ mod tests {
 
     /// The shipped model over `n` blank images (no MNIST needed).
     fn evaluator(mapping: &str, n: usize) -> Result<NetworkEvaluator, NetworkError> {
-        let model = SharedModel::load(Path::new(SHIPPED_MODEL)).unwrap();
+        let (model, id) = NetworkEvaluator::read_model(Path::new(SHIPPED_MODEL)).unwrap();
         let test = Dataset {
             images: vec![0; n * mnist::PIXELS],
             labels: vec![3; n],
             rows: mnist::SIDE,
             cols: mnist::SIDE,
         };
-        NetworkEvaluator::new(mapping, model, test)
+        NetworkEvaluator::new(mapping, model, id, test)
+    }
+
+    #[test]
+    fn read_model_parses_the_bytes_it_identifies() {
+        let path = Path::new(SHIPPED_MODEL);
+        let (model, id) = NetworkEvaluator::read_model(path).unwrap();
+        assert_eq!(model, SharedModel::load(path).unwrap());
+        let copy_dir = tempfile::tempdir().unwrap();
+        let copy = copy_dir.path().join("copy.xbm");
+        std::fs::copy(path, &copy).unwrap();
+        let (_, copy_id) = NetworkEvaluator::read_model(&copy).unwrap();
+        assert_eq!((copy_id.sha256.len(), &copy_id), (64, &id));
+        assert_eq!(copy_id.path, copy);
+
+        let bytes = std::fs::read(path).unwrap();
+        std::fs::write(&copy, &bytes[..bytes.len() / 2]).unwrap();
+        let e = NetworkEvaluator::read_model(&copy).unwrap_err().to_string();
+        assert!(
+            e.contains("copy.xbm") && e.contains("corrupt or truncated"),
+            "{e}"
+        );
+        let e = NetworkEvaluator::read_model(&copy_dir.path().join("none.xbm"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("none.xbm"), "{e}");
     }
 
     fn table(text: &str) -> toml::Table {

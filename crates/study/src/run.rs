@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::config::Study;
 use crate::error::StudyError;
 use crate::evaluator::Evaluator;
+use crate::model;
 use crate::plot::write_plot;
 use crate::seed::{reference_seed, trial_seed};
 use crate::store::{self, Meta, PointSummary, Row, Rows};
@@ -77,6 +78,15 @@ pub struct RunReport {
     /// Run now.
     pub ran: usize,
     pub elapsed: Duration,
+    /// Of `elapsed`, computing the ideal reference accuracy (zero on resume:
+    /// it is recorded in `study.toml`).
+    pub reference_time: Duration,
+    /// Sum of the runtimes of the trials run now (the `runtime_s` column):
+    /// divided by `ran` it is the mean time per trial, and against
+    /// `elapsed · threads` it shows how well the threads were used.
+    pub trial_time: Duration,
+    /// Worker threads the trials ran on.
+    pub threads: usize,
     pub reference: Option<f64>,
     /// Per-point statistics; empty for a shard (merge the shards for them).
     pub summaries: Vec<PointSummary>,
@@ -97,6 +107,12 @@ pub fn run_study<E: Evaluator>(
     options: &RunOptions,
 ) -> Result<RunReport, StudyError> {
     let started = Instant::now();
+    if study.model() != evaluator.model() {
+        return Err(StudyError::ModelMismatch {
+            study: model::describe(study.model()),
+            evaluator: model::describe(evaluator.model()),
+        });
+    }
     let metrics: Vec<String> = evaluator.metrics().iter().map(|m| m.to_string()).collect();
     store::check_metric_names(study, &metrics).map_err(|message| StudyError::Directory {
         path: out.to_path_buf(),
@@ -124,12 +140,23 @@ pub fn run_study<E: Evaluator>(
     let shard_text = options.shard.map(|s| s.to_string());
     let meta_path = out.join(store::META_FILE);
     let trials_path = out.join(store::TRIALS_FILE);
+    let mut reference_time = Duration::ZERO;
     let reference = if meta_path.exists() {
         let meta = Meta::read(out)?;
         let refuse = |what: String| StudyError::Directory {
             path: out.to_path_buf(),
-            message: format!("{what}; resume only with the same config, or choose another --out"),
+            message: format!(
+                "{what}; resume only with the same config and model, or choose another --out"
+            ),
         };
+        let recorded = meta.model();
+        if recorded.as_ref() != study.model() {
+            return Err(refuse(format!(
+                "holds the trials of {}, but this run uses {}",
+                model::describe(recorded.as_ref()),
+                model::describe(study.model())
+            )));
+        }
         if meta.config_hash != study.hash() {
             return Err(refuse(
                 "holds the results of a different study (the config changed)".into(),
@@ -164,11 +191,13 @@ pub fn run_study<E: Evaluator>(
                 ),
             });
         }
+        let clock = Instant::now();
         let reference = evaluator
             .reference(&study.nonideal, study.images, reference_seed(study.seed))
             .map_err(|e| StudyError::Reference {
                 source: Box::new(e),
             })?;
+        reference_time = clock.elapsed();
         Meta::new(study, &metrics, shard_text.clone(), reference).write(out)?;
         reference
     };
@@ -290,21 +319,26 @@ pub fn run_study<E: Evaluator>(
             }
         }
     };
-    match options.threads {
+    let threads = match options.threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
                 .build()
                 .map_err(|e| StudyError::Threads(e.to_string()))?;
             pool.install(|| pending.par_iter().with_max_len(1).for_each(run_one));
+            n
         }
-        None => pending.par_iter().with_max_len(1).for_each(run_one),
-    }
+        None => {
+            pending.par_iter().with_max_len(1).for_each(run_one);
+            rayon::current_num_threads()
+        }
+    };
     bar.finish_and_clear();
 
     let (file, new_rows) = sink.into_inner().unwrap_or_else(|p| p.into_inner());
     drop(file);
     let ran = new_rows.len();
+    let trial_time = Duration::from_secs_f64(new_rows.iter().map(|r| r.runtime_s).sum());
     for row in new_rows {
         rows.insert((row.point, row.trial), row);
     }
@@ -332,6 +366,9 @@ pub fn run_study<E: Evaluator>(
         resumed,
         ran,
         elapsed: started.elapsed(),
+        reference_time,
+        trial_time,
+        threads,
         reference,
         summaries,
         files,

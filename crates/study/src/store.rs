@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Axis, Study};
 use crate::error::StudyError;
+use crate::model::ModelId;
 use crate::seed::trial_seed;
 use crate::stats::{summarize, Stats};
 use crate::value::{format_f64, Value, ValueKind};
@@ -78,8 +79,38 @@ pub(crate) struct Meta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_accuracy: Option<f64>,
     pub metrics: Vec<String>,
+    /// Absent for evaluators without a model (and in folders written before
+    /// models were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelMeta>,
     pub nonideal: toml::Table,
     pub axes: Vec<AxisMeta>,
+}
+
+/// The `[model]` table of `study.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ModelMeta {
+    /// SHA-256 of the model file's bytes: the identity.
+    pub sha256: String,
+    /// Where the first run read it (for messages only).
+    pub path: String,
+}
+
+impl ModelMeta {
+    fn new(model: &ModelId) -> ModelMeta {
+        ModelMeta {
+            sha256: model.sha256.clone(),
+            path: model.path.to_string_lossy().into_owned(),
+        }
+    }
+
+    fn id(&self) -> ModelId {
+        ModelId {
+            sha256: self.sha256.clone(),
+            path: PathBuf::from(&self.path),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -119,6 +150,7 @@ impl Meta {
             shard,
             reference_accuracy: reference,
             metrics: metrics.to_vec(),
+            model: study.model().map(ModelMeta::new),
             nonideal: study.nonideal.clone(),
             axes: study
                 .axes
@@ -156,6 +188,11 @@ impl Meta {
             ));
         }
         Ok(meta)
+    }
+
+    /// The recorded model, if any.
+    pub fn model(&self) -> Option<ModelId> {
+        self.model.as_ref().map(ModelMeta::id)
     }
 
     pub fn write(&self, dir: &Path) -> Result<(), StudyError> {
@@ -203,6 +240,14 @@ impl Meta {
         if self.images == 0 || self.trials == 0 {
             return Err("images and trials must be at least 1".into());
         }
+        if let Some(m) = &self.model {
+            if m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "model.sha256 `{}` is not a SHA-256 in hex",
+                    m.sha256
+                ));
+            }
+        }
         Ok(Study::from_parts(
             self.mapping.clone(),
             self.images,
@@ -210,6 +255,7 @@ impl Meta {
             self.seed,
             self.nonideal.clone(),
             axes,
+            self.model(),
         ))
     }
 }

@@ -30,7 +30,7 @@ use crate::value::{get_dotted, ParameterSpec, ValueKind};
 #[error("synthetic mapping: {0}")]
 pub struct SyntheticError(String);
 
-const PARAMETERS: &[ParameterSpec] = &[
+pub(crate) const PARAMETERS: &[ParameterSpec] = &[
     ParameterSpec {
         key: "device.programming_sigma",
         kind: ValueKind::Float,

@@ -176,6 +176,31 @@ pub fn get_dotted<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Val
     Some(value)
 }
 
+/// Removes `key` (dotted) from `table`, returning its value; tables left
+/// empty are kept (they change nothing in a non-ideality table).
+pub fn remove_dotted(table: &mut toml::Table, key: &str) -> Option<toml::Value> {
+    let (parents, last) = match key.rsplit_once('.') {
+        Some((parents, last)) => (Some(parents), last),
+        None => (None, key),
+    };
+    let mut current = table;
+    for part in parents.into_iter().flat_map(|p| p.split('.')) {
+        current = current.get_mut(part)?.as_table_mut()?;
+    }
+    current.remove(last)
+}
+
+/// The scalar `value` as a typed [`Value`] (`None` for arrays, tables, dates).
+pub fn from_scalar(value: &toml::Value) -> Option<Value> {
+    match value {
+        toml::Value::Float(x) => Some(Value::Float(*x)),
+        toml::Value::Integer(i) => Some(Value::Integer(*i)),
+        toml::Value::Boolean(b) => Some(Value::Bool(*b)),
+        toml::Value::String(s) => Some(Value::Text(s.clone())),
+        toml::Value::Datetime(_) | toml::Value::Array(_) | toml::Value::Table(_) => None,
+    }
+}
+
 /// Every leaf (non-table value) of `table` with its dotted key, in key order.
 pub fn leaves(table: &toml::Table) -> Vec<(String, &toml::Value)> {
     fn walk<'a>(prefix: &str, table: &'a toml::Table, out: &mut Vec<(String, &'a toml::Value)>) {
@@ -266,6 +291,19 @@ mod tests {
         assert!(err.contains("`adc.bits` is integer, not a table"), "{err}");
         let err = set_dotted(&mut t, "adc", toml::Value::Integer(1)).unwrap_err();
         assert!(err.contains("is a table"), "{err}");
+        assert_eq!(
+            remove_dotted(&mut t.clone(), "device.g_min"),
+            Some(toml::Value::Float(1e-6))
+        );
+        assert_eq!(remove_dotted(&mut t.clone(), "device.nothing"), None);
+        assert_eq!(remove_dotted(&mut t.clone(), "adc.bits.x"), None);
+        let mut removed = t.clone();
+        remove_dotted(&mut removed, "crossbar.r_wire");
+        assert_eq!(get_dotted(&removed, "crossbar.r_wire"), None);
+        assert_eq!(
+            get_dotted(&removed, "adc.bits"),
+            Some(&toml::Value::Integer(4))
+        );
         assert!(split_dotted("device..g").is_err());
         assert!(split_dotted("device.g min").is_err());
         let keys: Vec<String> = leaves(&t).into_iter().map(|(k, _)| k).collect();

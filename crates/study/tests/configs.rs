@@ -40,12 +40,24 @@ fn shipped_configs_are_valid() {
                     xbar_snn::nonideal::from_table(&table, &config.mapping)
                         .unwrap_or_else(|e| panic!("{} point {point}: {e}", path.display()));
                 }
-                assert_eq!(
-                    (study.images, study.trials),
-                    (10000, 20),
-                    "{}",
-                    path.display()
+                // The lead sizes the shipped studies; whatever the size, each
+                // point needs two trials for an interval, and the test set
+                // has 10,000 images.
+                assert!(
+                    (1..=10000).contains(&study.images) && study.trials >= 2,
+                    "{}: {} images, {} trials",
+                    path.display(),
+                    study.images,
+                    study.trials
                 );
+                if let Some(model) = &config.model {
+                    assert!(
+                        model.is_file(),
+                        "{}: model {}",
+                        path.display(),
+                        model.display()
+                    );
+                }
                 assert!(!study.axes.is_empty());
             }
             other => panic!("{}: mapping {other}", path.display()),

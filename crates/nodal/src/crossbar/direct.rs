@@ -1,22 +1,46 @@
 //! Sparse Cholesky of the crossbar's nodal matrix (faer): symbolic analysis
 //! once per geometry, numeric factorisation per conductance sample, and the
 //! effective matrix from the trailing "port" block of the factor.
+//!
+//! # Ports last
+//! The matrix factored is the nodal matrix of the free unknowns bordered by
+//! the port nodes whose voltages are imposed: one source node per driven row
+//! and one virtual-ground node per column, ordered last,
+//! `M = [K  K_pb; K_bp  K_bb + δ]`. The interior block `K` is factored
+//! exactly as without the border, so solves for node voltages use it alone
+//! (forward substitution, port part set to zero, back substitution). The
+//! trailing block of the factor is the Schur complement of the interior
+//! onto the ports, `L_bb L_bbᵀ = S + δ` with `S = K_bb - K_bp K⁻¹ K_pb`:
+//! the network's conductance matrix seen from its terminals. The column
+//! currents for terminal voltages `(v, 0)` are `-S_gs v`, so the effective
+//! matrix is `A = -S_gs = -L_gs L_ssᵀ` (sources ordered before grounds), a
+//! product of two dense port-size blocks; the diagonal shift `δ`, needed
+//! because `S` is singular (constant voltages carry no current), does not
+//! enter an off-diagonal block. With separate sources and grounds as ports
+//! an ideal driver or sense input adds no ports: there are always at most
+//! `rows + cols`.
 
-use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::solvers::LltError;
-use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
+use faer::linalg::triangular_solve::{
+    solve_lower_triangular_in_place, solve_upper_triangular_in_place,
+};
 use faer::perm::PermRef;
-use faer::sparse::linalg::amd;
-use faer::sparse::linalg::cholesky::supernodal::SupernodalLltRef;
+use faer::reborrow::{Reborrow, ReborrowMut};
+use faer::sparse::linalg::cholesky::supernodal::{SupernodalLltRef, SymbolicSupernodalCholesky};
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
     SymbolicCholeskyRaw, SymmetricOrdering,
 };
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, Mat, Par, Side, Spec};
+use faer::{Accum, Conj, Mat, MatMut, Par, Side, Spec};
 use rayon::prelude::*;
+use std::sync::OnceLock;
 
+use super::ordering::interior_order;
 use super::solution::{build_solution, Solution};
 use super::topology::{Elem, Node, Topology};
 use super::{Conductances, Crossbar, CrossbarError};
@@ -25,6 +49,11 @@ const NONE: usize = usize::MAX;
 /// Right-hand sides per batch: fixed (not derived from the thread count) so
 /// results are bit-identical however many threads rayon uses.
 const RHS_CHUNK: usize = 32;
+/// Diagonal shift of the port block relative to the largest diagonal entry
+/// of the matrix. It only has to dominate the rounding of the Schur
+/// complement (a few ulps of the largest conductance), and it does not
+/// change the effective matrix, an off-diagonal block.
+const PORT_SHIFT: f64 = 1e-9;
 
 /// Fill-reducing ordering of the direct solver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,39 +62,57 @@ pub enum DirectOrdering {
     /// sparse Cholesky baseline. Effective matrices need one full solve per
     /// input.
     Amd,
-    /// Minimum degree on the interior nodes, the port nodes (source
-    /// injection points and column-current taps) last. The Schur complement
-    /// onto the ports is then the trailing dense block of the factor, and
-    /// the effective matrix costs two dense triangular solves of port size.
+    /// The interior unknowns by nested dissection along rows and columns
+    /// (minimum degree when a wire is ideal), the port nodes (sources and
+    /// virtual grounds) last. The effective matrix is then a product of
+    /// two blocks of the factor's trailing port block.
     PortsLast,
 }
 
 impl DirectOrdering {
-    /// Ports-last unless ideal wires make (almost) every node a port.
-    pub(crate) fn default_for(topo: &Topology) -> Self {
-        if topo.ports().len() <= 2 * (topo.rows + topo.cols) {
-            DirectOrdering::PortsLast
-        } else {
-            DirectOrdering::Amd
-        }
+    /// Ports-last: its border never holds more than `rows + cols` nodes,
+    /// whatever the parasitics.
+    pub(crate) fn default_for(_topo: &Topology) -> Self {
+        DirectOrdering::PortsLast
+    }
+}
+
+/// The port nodes bordering the interior (ports-last ordering only).
+#[derive(Debug, Default)]
+struct Border {
+    /// Driven rows, in the order of their source nodes (`n + t`).
+    source_rows: Vec<usize>,
+    /// Source node of each row, NONE for a floating row.
+    source_of: Vec<usize>,
+    /// Number of columns (ground nodes `n + source_rows.len() + j`).
+    grounds: usize,
+}
+
+impl Border {
+    fn len(&self) -> usize {
+        self.source_rows.len() + self.grounds
     }
 }
 
 /// Symbolic analysis and assembly map of one geometry.
 #[derive(Debug)]
 pub(crate) struct Symbolic {
+    /// Free unknowns: the leading block of the matrix.
+    n: usize,
+    border: Border,
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
     /// Matrix values contributed by wires, drivers and sense inputs.
     base: Vec<f64>,
     /// Per cell: value slots of (row-node diagonal, column-node diagonal,
-    /// off-diagonal), NONE where that node is pinned.
+    /// off-diagonal), NONE where that node is not an unknown.
     cell_slots: Vec<[usize; 3]>,
-    /// Free nodes ordered last (ports-last ordering only).
-    ports: Option<Vec<usize>>,
     /// Natural index of each permuted position.
     perm_fwd: Vec<usize>,
     chol: SymbolicCholesky<usize>,
+    /// Workspace of one numeric factorisation (computing it walks the
+    /// whole supernodal structure, so it is done once).
+    factor_scratch: StackReq,
 }
 
 fn slot(col_ptr: &[usize], row_idx: &[usize], col: usize, row: usize) -> usize {
@@ -77,43 +124,52 @@ fn slot(col_ptr: &[usize], row_idx: &[usize], col: usize, row: usize) -> usize {
     start + pos
 }
 
-fn amd_order(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Vec<usize>, CrossbarError> {
-    let mut fwd = vec![0usize; n];
-    let mut inv = vec![0usize; n];
-    if n == 0 {
-        return Ok(fwd);
-    }
-    let a = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
-    let req = amd::order_scratch::<usize>(n, row_idx.len());
-    let mut mem = MemBuffer::try_new(req).map_err(|_| CrossbarError::OutOfMemory)?;
-    amd::order(
-        &mut fwd,
-        &mut inv,
-        a,
-        amd::Control::default(),
-        MemStack::new(&mut mem),
-    )
-    .map_err(|_| CrossbarError::OutOfMemory)?;
-    Ok(fwd)
-}
-
 impl Symbolic {
     pub(crate) fn new(topo: &Topology, ordering: DirectOrdering) -> Result<Self, CrossbarError> {
         let n = topo.n;
-        // Lower-triangle pattern: diagonal plus one entry per free-free element.
-        let mut pairs: Vec<(usize, usize)> = (0..n).map(|k| (k, k)).collect();
+        let border = match ordering {
+            // Every node pinned: nothing to factor.
+            _ if n == 0 => Border::default(),
+            DirectOrdering::Amd => Border::default(),
+            DirectOrdering::PortsLast => {
+                let mut border = Border {
+                    source_rows: Vec::new(),
+                    source_of: vec![NONE; topo.rows],
+                    grounds: topo.cols,
+                };
+                for (i, &mode) in topo.modes.iter().enumerate() {
+                    if mode == super::RowMode::Driven {
+                        border.source_of[i] = n + border.source_rows.len();
+                        border.source_rows.push(i);
+                    }
+                }
+                border
+            }
+        };
+        let dim = n + border.len();
+        let ground0 = n + border.source_rows.len();
+        let index = |node: Node| match node {
+            Node::Free(k) => k,
+            Node::Source(i) if border.grounds > 0 => border.source_of[i],
+            Node::Ground(j) if border.grounds > 0 => ground0 + j,
+            _ => NONE,
+        };
+        // Lower-triangle pattern: diagonal plus one entry per element
+        // joining two unknowns.
+        let mut pairs: Vec<(usize, usize)> = (0..dim).map(|k| (k, k)).collect();
         topo.for_each_element(|a, b, _| {
-            if let (Node::Free(p), Node::Free(q)) = (a, b) {
+            let (p, q) = (index(a), index(b));
+            if p != NONE && q != NONE {
                 pairs.push((p.min(q), p.max(q)));
             }
         });
         pairs.sort_unstable();
         pairs.dedup();
-        let mut col_ptr = vec![0usize; n + 1];
+        let mut col_ptr = vec![0usize; dim + 1];
         for &(c, _) in &pairs {
             col_ptr[c + 1] += 1;
         }
-        for c in 0..n {
+        for c in 0..dim {
             col_ptr[c + 1] += col_ptr[c];
         }
         let row_idx: Vec<usize> = pairs.iter().map(|&(_, r)| r).collect();
@@ -122,14 +178,13 @@ impl Symbolic {
         let mut base = vec![0.0; row_idx.len()];
         let mut cell_slots = vec![[NONE; 3]; topo.rows * topo.cols];
         topo.for_each_element(|a, b, e| {
-            let diag = |node: Node| match node {
-                Node::Free(k) => col_ptr[k],
-                _ => NONE,
-            };
-            let (da, db) = (diag(a), diag(b));
-            let off = match (a, b) {
-                (Node::Free(p), Node::Free(q)) => slot(&col_ptr, &row_idx, p, q),
-                _ => NONE,
+            let (p, q) = (index(a), index(b));
+            let diag = |k: usize| if k == NONE { NONE } else { col_ptr[k] };
+            let (da, db) = (diag(p), diag(q));
+            let off = if p != NONE && q != NONE {
+                slot(&col_ptr, &row_idx, p, q)
+            } else {
+                NONE
             };
             match e {
                 Elem::Wire(g) => {
@@ -146,88 +201,71 @@ impl Symbolic {
             }
         });
 
-        let (ports, fwd) = match ordering {
-            DirectOrdering::Amd => (None, None),
-            DirectOrdering::PortsLast => {
-                let ports = topo.ports();
-                let mut is_port = vec![false; n];
-                for &k in &ports {
-                    is_port[k] = true;
-                }
-                // Minimum degree sees the ports as one clique, which it
-                // leaves to the end; the ports are then moved behind every
-                // interior node in their elimination order.
-                let mut clique_ptr = vec![0usize; n + 1];
-                let mut clique_idx =
-                    Vec::with_capacity(row_idx.len() + ports.len() * ports.len() / 2);
-                let mut next_port = 0;
-                for k in 0..n {
-                    let own = &row_idx[col_ptr[k]..col_ptr[k + 1]];
-                    if is_port[k] {
-                        next_port += 1;
-                        let mut merged: Vec<usize> = own
-                            .iter()
-                            .copied()
-                            .chain(ports[next_port..].iter().copied())
-                            .collect();
-                        merged.sort_unstable();
-                        merged.dedup();
-                        clique_idx.extend_from_slice(&merged);
-                    } else {
-                        clique_idx.extend_from_slice(own);
-                    }
-                    clique_ptr[k + 1] = clique_idx.len();
-                }
-                let order = amd_order(n, &clique_ptr, &clique_idx)?;
-                drop(clique_idx);
-                let mut fwd: Vec<usize> = order.iter().copied().filter(|&k| !is_port[k]).collect();
-                fwd.extend_from_slice(&ports);
-                (Some(ports), Some(fwd))
-            }
-        };
-
-        let pattern = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
+        debug_assert!(
+            border.len() == 0
+                || topo
+                    .ports()
+                    .iter()
+                    .all(|&k| row_idx[col_ptr[k]..col_ptr[k + 1]].iter().any(|&r| r >= n)),
+            "every free node a source or ground touches must couple to the border"
+        );
+        let pattern = SymbolicSparseColMatRef::new_checked(dim, dim, &col_ptr, None, &row_idx);
         let mut params = CholeskySymbolicParams::default();
-        let chol = match &fwd {
-            Some(fwd) => {
-                let mut inv = vec![0usize; n];
+        let (chol, perm_fwd) = match ordering {
+            DirectOrdering::Amd => {
+                let chol = factorize_symbolic_cholesky(
+                    pattern,
+                    Side::Lower,
+                    SymmetricOrdering::Amd,
+                    params,
+                )
+                .map_err(|_| CrossbarError::OutOfMemory)?;
+                let fwd = match chol.perm() {
+                    Some(p) => p.arrays().0.to_vec(),
+                    None => (0..dim).collect(),
+                };
+                (chol, fwd)
+            }
+            DirectOrdering::PortsLast => {
+                let mut fwd = interior_order(topo, &col_ptr, &row_idx)?;
+                fwd.extend(n..dim);
+                let mut inv = vec![0usize; dim];
                 for (new, &old) in fwd.iter().enumerate() {
                     inv[old] = new;
                 }
-                // The port block is read straight out of the supernodes.
+                // The port block is read straight out of the supernodes, and
+                // the interior solves stop at the first port column.
                 params.supernodal_flop_ratio_threshold = SupernodalThreshold::FORCE_SUPERNODAL;
-                let perm = PermRef::new_checked(fwd, &inv, n);
-                factorize_symbolic_cholesky(
+                let perm = PermRef::new_checked(&fwd, &inv, dim);
+                let chol = factorize_symbolic_cholesky(
                     pattern,
                     Side::Lower,
                     SymmetricOrdering::Custom(perm),
                     params,
                 )
+                .map_err(|_| CrossbarError::OutOfMemory)?;
+                (chol, fwd)
             }
-            None => {
-                factorize_symbolic_cholesky(pattern, Side::Lower, SymmetricOrdering::Amd, params)
-            }
-        }
-        .map_err(|_| CrossbarError::OutOfMemory)?;
-        let perm_fwd = match fwd {
-            Some(f) => f,
-            None => match chol.perm() {
-                Some(p) => p.arrays().0.to_vec(),
-                None => (0..n).collect(),
-            },
         };
+        let factor_scratch = chol.factorize_numeric_llt_scratch::<f64>(Par::Seq, Spec::default());
         Ok(Self {
+            n,
+            border,
             col_ptr,
             row_idx,
             base,
             cell_slots,
-            ports,
             perm_fwd,
             chol,
+            factor_scratch,
         })
     }
 
-    /// Nodal matrix values for per-cell conductances `cell_g` (row-major).
+    fn dim(&self) -> usize {
+        self.n + self.border.len()
+    }
+
+    /// Matrix values for per-cell conductances `cell_g` (row-major).
     pub(crate) fn assemble(&self, cell_g: &[f64]) -> Vec<f64> {
         let mut values = self.base.clone();
         for (&[da, db, off], &g) in self.cell_slots.iter().zip(cell_g) {
@@ -241,7 +279,29 @@ impl Symbolic {
                 values[off] -= g;
             }
         }
+        if self.border.len() > 0 {
+            let largest = (0..self.dim())
+                .map(|k| values[self.col_ptr[k]])
+                .fold(0.0f64, f64::max);
+            let shift = PORT_SHIFT * largest;
+            for k in self.n..self.dim() {
+                values[self.col_ptr[k]] += shift;
+            }
+        }
         values
+    }
+
+    fn describe(&self, topo: &Topology, k: usize) -> String {
+        if k < self.n {
+            topo.describe(k)
+        } else if k - self.n < self.border.source_rows.len() {
+            format!("source of row {}", self.border.source_rows[k - self.n])
+        } else {
+            format!(
+                "virtual ground of column {}",
+                k - self.n - self.border.source_rows.len()
+            )
+        }
     }
 
     /// Numeric Cholesky of the assembled `values`.
@@ -250,19 +310,17 @@ impl Symbolic {
         topo: &Topology,
         values: &[f64],
     ) -> Result<Vec<f64>, CrossbarError> {
-        let n = topo.n;
+        let dim = self.dim();
         let mut l = vec![0.0; self.chol.len_val()];
-        if n == 0 {
+        if dim == 0 {
             return Ok(l);
         }
         let a = SparseColMatRef::new(
-            SymbolicSparseColMatRef::new_checked(n, n, &self.col_ptr, None, &self.row_idx),
+            SymbolicSparseColMatRef::new_checked(dim, dim, &self.col_ptr, None, &self.row_idx),
             values,
         );
-        let req = self
-            .chol
-            .factorize_numeric_llt_scratch::<f64>(Par::Seq, Spec::default());
-        let mut mem = MemBuffer::try_new(req).map_err(|_| CrossbarError::OutOfMemory)?;
+        let mut mem =
+            MemBuffer::try_new(self.factor_scratch).map_err(|_| CrossbarError::OutOfMemory)?;
         match self.chol.factorize_numeric_llt(
             &mut l,
             a,
@@ -275,8 +333,15 @@ impl Symbolic {
             Ok(_) => Ok(l),
             Err(LltError::NonPositivePivot { index }) => Err(CrossbarError::Singular(format!(
                 "{} has no conducting path to a source or ground",
-                topo.describe(self.perm_fwd[index])
+                self.describe(topo, self.perm_fwd[index])
             ))),
+        }
+    }
+
+    fn supernodal(&self) -> Option<&SymbolicSupernodalCholesky<usize>> {
+        match self.chol.raw() {
+            SymbolicCholeskyRaw::Supernodal(sn) => Some(sn),
+            SymbolicCholeskyRaw::Simplicial(_) => None,
         }
     }
 
@@ -289,16 +354,36 @@ impl Symbolic {
         if rhs.nrows() == 0 {
             return Ok(());
         }
-        let req = self
-            .chol
-            .solve_in_place_scratch::<f64>(rhs.ncols(), Par::Seq);
-        let mut mem = MemBuffer::try_new(req).map_err(|_| CrossbarError::OutOfMemory)?;
-        LltRef::new(&self.chol, l).solve_in_place_with_conj(
-            Conj::No,
-            rhs.as_mut(),
-            Par::Seq,
-            MemStack::new(&mut mem),
-        );
+        match (self.border.len(), self.supernodal()) {
+            (0, _) => {
+                let req = self
+                    .chol
+                    .solve_in_place_scratch::<f64>(rhs.ncols(), Par::Seq);
+                let mut mem = MemBuffer::try_new(req).map_err(|_| CrossbarError::OutOfMemory)?;
+                LltRef::new(&self.chol, l).solve_in_place_with_conj(
+                    Conj::No,
+                    rhs.as_mut(),
+                    Par::Seq,
+                    MemStack::new(&mut mem),
+                );
+            }
+            (_, None) => unreachable!("a bordered matrix is always factored supernodally"),
+            (_, Some(sn)) => {
+                let (n, k) = (self.n, rhs.ncols());
+                let mut y = Mat::<f64>::zeros(self.dim(), k);
+                for (new, &old) in self.perm_fwd[..n].iter().enumerate() {
+                    for c in 0..k {
+                        y[(new, c)] = rhs[(old, c)];
+                    }
+                }
+                interior_solve(SupernodalLltRef::new(sn, l), n, y.as_mut());
+                for (new, &old) in self.perm_fwd[..n].iter().enumerate() {
+                    for c in 0..k {
+                        rhs[(old, c)] = y[(new, c)];
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
@@ -310,13 +395,88 @@ impl Symbolic {
         Ok(())
     }
 
-    /// Stored entries of the Cholesky factor.
-    pub(crate) fn factor_len(&self) -> usize {
-        self.chol.len_val()
-    }
-
     pub(crate) fn is_supernodal(&self) -> bool {
-        matches!(self.chol.raw(), SymbolicCholeskyRaw::Supernodal(_))
+        self.supernodal().is_some()
+    }
+}
+
+/// Solves with the leading `n × n` (interior) block of the supernodal
+/// factor, in factor order, in place on the first `n` rows of `y` (its
+/// other rows are scratch). Forward substitution runs up to the first port
+/// column; setting the ports' part of the intermediate to zero then makes
+/// back substitution through the interior block alone exact.
+fn interior_solve(factor: SupernodalLltRef<'_, usize, f64>, n: usize, mut y: MatMut<'_, f64>) {
+    let sn = factor.symbolic();
+    let k = y.ncols();
+    let longest = (0..sn.n_supernodes())
+        .map(|s| factor.supernode(s).pattern().len())
+        .max()
+        .unwrap_or(0);
+    let mut tmp = Mat::<f64>::zeros(longest, k);
+    let inner = |start: usize, width: usize| width.min(n.saturating_sub(start));
+    for s in 0..sn.n_supernodes() {
+        let node = factor.supernode(s);
+        let (start, lv, pattern) = (node.start(), node.val(), node.pattern());
+        let width = lv.ncols();
+        let w = inner(start, width);
+        if w == 0 {
+            break;
+        }
+        let (top, bot) = lv.split_at_row(width);
+        solve_lower_triangular_in_place(
+            top.submatrix(0, 0, w, w),
+            y.rb_mut().subrows_mut(start, w),
+            Par::Seq,
+        );
+        if w == width && !pattern.is_empty() {
+            let mut t = tmp.as_mut().subrows_mut(0, pattern.len());
+            matmul(
+                t.rb_mut(),
+                Accum::Replace,
+                bot,
+                y.rb().subrows(start, w),
+                1.0,
+                Par::Seq,
+            );
+            for c in 0..k {
+                for (idx, &r) in pattern.iter().enumerate() {
+                    y[(r, c)] -= t[(idx, c)];
+                }
+            }
+        }
+    }
+    let rows = y.nrows();
+    y.rb_mut().subrows_mut(n, rows - n).fill(0.0);
+    for s in (0..sn.n_supernodes()).rev() {
+        let node = factor.supernode(s);
+        let (start, lv, pattern) = (node.start(), node.val(), node.pattern());
+        let width = lv.ncols();
+        let w = inner(start, width);
+        if w == 0 {
+            continue;
+        }
+        let (top, bot) = lv.split_at_row(width);
+        if w == width && !pattern.is_empty() {
+            let mut t = tmp.as_mut().subrows_mut(0, pattern.len());
+            for c in 0..k {
+                for (idx, &r) in pattern.iter().enumerate() {
+                    t[(idx, c)] = y[(r, c)];
+                }
+            }
+            matmul(
+                y.rb_mut().subrows_mut(start, w),
+                Accum::Add,
+                bot.transpose(),
+                t.rb(),
+                -1.0,
+                Par::Seq,
+            );
+        }
+        solve_upper_triangular_in_place(
+            top.submatrix(0, 0, w, w).transpose(),
+            y.rb_mut().subrows_mut(start, w),
+            Par::Seq,
+        );
     }
 }
 
@@ -407,7 +567,8 @@ pub struct Factored<'a> {
     xbar: &'a Crossbar,
     sym: &'a Symbolic,
     g: Conductances,
-    ports: Ports,
+    /// Built on the first solve: the effective matrix does not need it.
+    ports: OnceLock<Ports>,
     l: Vec<f64>,
 }
 
@@ -426,16 +587,21 @@ impl Crossbar {
     }
 
     /// Numeric Cholesky factorisation for the conductance sample `g`,
-    /// reusing the symbolic analysis.
+    /// reusing the symbolic analysis. With every parasitic zero there is
+    /// nothing to factor (every node is pinned) and this only copies `g`.
     pub fn factor(&self, g: &Conductances) -> Result<Factored<'_>, CrossbarError> {
         self.check_conductances(g)?;
         let sym = self.symbolic()?;
-        let l = sym.factorize(&self.topo, &sym.assemble(g.as_slice()))?;
+        let l = if self.topo.n == 0 {
+            Vec::new()
+        } else {
+            sym.factorize(&self.topo, &sym.assemble(g.as_slice()))?
+        };
         Ok(Factored {
             xbar: self,
             sym,
             g: g.clone(),
-            ports: Ports::new(&self.topo, g.as_slice()),
+            ports: OnceLock::new(),
             l,
         })
     }
@@ -445,7 +611,7 @@ impl Factored<'_> {
     pub fn stats(&self) -> FactorStats {
         FactorStats {
             unknowns: self.xbar.topo.n,
-            factor_entries: self.sym.factor_len(),
+            factor_entries: self.l.len(),
             supernodal: self.sym.is_supernodal(),
         }
     }
@@ -454,11 +620,16 @@ impl Factored<'_> {
         &self.g
     }
 
+    fn ports(&self) -> &Ports {
+        self.ports
+            .get_or_init(|| Ports::new(&self.xbar.topo, self.g.as_slice()))
+    }
+
     fn free_voltages(&self, inputs: &[&[f64]]) -> Result<Mat<f64>, CrossbarError> {
         let n = self.xbar.topo.n;
         let mut rhs = Mat::<f64>::zeros(n, inputs.len());
         for (c, v) in inputs.iter().enumerate() {
-            for &(k, i, g) in &self.ports.inject {
+            for &(k, i, g) in &self.ports().inject {
                 rhs[(k, c)] += g * v[i];
             }
         }
@@ -468,10 +639,10 @@ impl Factored<'_> {
 
     fn currents_from(&self, x: &[f64], v: &[f64]) -> Vec<f64> {
         let mut out = vec![0.0; self.xbar.topo.cols];
-        for &(j, k, g) in &self.ports.tap {
+        for &(j, k, g) in &self.ports().tap {
             out[j] += g * x[k];
         }
-        for &(j, i, g) in &self.ports.direct {
+        for &(j, i, g) in &self.ports().direct {
             out[j] += g * v[i];
         }
         out
@@ -480,6 +651,9 @@ impl Factored<'_> {
     /// Column currents (A) for row inputs `v` (V).
     pub fn column_currents(&self, v: &[f64]) -> Result<Vec<f64>, CrossbarError> {
         self.xbar.check_inputs(v)?;
+        if self.xbar.topo.n == 0 {
+            return Ok(self.g.ideal_currents(v));
+        }
         let x = self.free_voltages(&[v])?;
         Ok(self.currents_from(x.col_as_slice(0), v))
     }
@@ -522,39 +696,45 @@ impl Factored<'_> {
     }
 
     /// The effective conductance matrix `A` with `I = A v`, exact for these
-    /// linear cells.
+    /// linear cells. Ports-last (the default): two dense products of the
+    /// factor's port block; with every parasitic zero: `Gᵀ` itself.
     pub fn effective_matrix(&self) -> Result<EffectiveMatrix, CrossbarError> {
         let topo = &self.xbar.topo;
         let (rows, cols) = (topo.rows, topo.cols);
-        let a = match (&self.sym.ports, self.sym.chol.raw()) {
-            (Some(ports), SymbolicCholeskyRaw::Supernodal(sn)) => {
-                self.port_block_effective(ports, sn)
+        let data = if topo.n == 0 {
+            let g = self.g.as_slice();
+            let mut out = vec![0.0; cols * rows];
+            for (j, dst) in out.chunks_exact_mut(rows).enumerate() {
+                for (i, a) in dst.iter_mut().enumerate() {
+                    *a = g[i * cols + j];
+                }
             }
-            _ => self.solve_effective()?,
+            out
+        } else {
+            match (self.sym.border.len(), self.sym.supernodal()) {
+                (0, _) => self.solve_effective()?,
+                (_, None) => unreachable!("a bordered matrix is always factored supernodally"),
+                (_, Some(sn)) => self.port_block_effective(sn),
+            }
         };
         Ok(EffectiveMatrix {
             outputs: cols,
             inputs: rows,
-            data: a,
+            data,
         })
     }
 
-    /// `A = C K⁻¹ B` from the trailing port block `L_pp` of the factor:
-    /// `(K⁻¹)_pp = (L_pp L_ppᵀ)⁻¹`, so `A = (L_pp⁻¹ Cᵀ)ᵀ (L_pp⁻¹ B)`.
-    fn port_block_effective(
-        &self,
-        ports: &[usize],
-        sn: &faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky<usize>,
-    ) -> Vec<f64> {
+    /// `A = -S_gs = -L_gs L_ssᵀ` from the trailing port block of the factor
+    /// (see the module docs).
+    fn port_block_effective(&self, sn: &SymbolicSupernodalCholesky<usize>) -> Vec<f64> {
         let topo = &self.xbar.topo;
-        let (n, np) = (topo.n, ports.len());
-        let first = n - np;
+        let border = &self.sym.border;
+        let (first, nb, ns) = (self.sym.n, border.len(), border.source_rows.len());
         let factor = SupernodalLltRef::new(sn, &self.l);
-        let mut lpp = Mat::<f64>::zeros(np, np);
+        let mut lbb = Mat::<f64>::zeros(nb, nb);
         for s in (0..sn.n_supernodes()).rev() {
             let node = factor.supernode(s);
-            let start = node.start();
-            let val = node.val();
+            let (start, val, pattern) = (node.start(), node.val(), node.pattern());
             let width = val.ncols();
             if start + width <= first {
                 break;
@@ -563,42 +743,33 @@ impl Factored<'_> {
                 if r < width {
                     start + r
                 } else {
-                    node.pattern()[r - width]
+                    pattern[r - width]
                 }
             };
-            for c in 0..width {
-                let gc = start + c;
-                if gc < first {
-                    continue;
-                }
+            for c in first.saturating_sub(start)..width {
+                let dst = start + c - first;
                 for r in c..val.nrows() {
-                    lpp[(global(r) - first, gc - first)] = val[(r, c)];
+                    lbb[(global(r) - first, dst)] = val[(r, c)];
                 }
             }
         }
-        let mut pos = vec![NONE; n];
-        for (p, &k) in ports.iter().enumerate() {
-            pos[k] = p;
-        }
-        let mut b = Mat::<f64>::zeros(np, topo.rows);
-        for &(k, i, g) in &self.ports.inject {
-            b[(pos[k], i)] += g;
-        }
-        let mut ct = Mat::<f64>::zeros(np, topo.cols);
-        for &(j, k, g) in &self.ports.tap {
-            ct[(pos[k], j)] += g;
-        }
-        solve_lower_triangular_in_place(lpp.as_ref(), b.as_mut(), Par::Seq);
-        solve_lower_triangular_in_place(lpp.as_ref(), ct.as_mut(), Par::Seq);
-        let a = ct.transpose() * &b;
+        let mut a = Mat::<f64>::zeros(topo.cols, ns);
+        triangular::matmul(
+            a.as_mut(),
+            BlockStructure::Rectangular,
+            Accum::Replace,
+            lbb.submatrix(ns, 0, topo.cols, ns),
+            BlockStructure::Rectangular,
+            lbb.submatrix(0, 0, ns, ns).transpose(),
+            BlockStructure::TriangularUpper,
+            -1.0,
+            Par::Seq,
+        );
         let mut out = vec![0.0; topo.cols * topo.rows];
-        for j in 0..topo.cols {
-            for i in 0..topo.rows {
-                out[j * topo.rows + i] = a[(j, i)];
+        for (t, &i) in border.source_rows.iter().enumerate() {
+            for j in 0..topo.cols {
+                out[j * topo.rows + i] = a[(j, t)];
             }
-        }
-        for &(j, i, g) in &self.ports.direct {
-            out[j * topo.rows + i] += g;
         }
         out
     }

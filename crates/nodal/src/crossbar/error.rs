@@ -37,6 +37,17 @@ pub enum CrossbarError {
         voltage: f64,
         reason: &'static str,
     },
+    #[error("gate voltage of row {row} must be finite (got {value} V)")]
+    InvalidGateVoltage { row: usize, value: f64 },
+    #[error("access transistor: {0}")]
+    InvalidTransistor(String),
+    #[error("1T1R Newton did not converge in {iterations} iterations: largest last update {max_update:e} V, at the node between cell ({row},{col}) and its access transistor")]
+    AccessNoConvergence {
+        row: usize,
+        col: usize,
+        iterations: usize,
+        max_update: f64,
+    },
     #[error("out of memory in the sparse factorisation")]
     OutOfMemory,
 }

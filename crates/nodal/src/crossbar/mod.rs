@@ -27,7 +27,12 @@
 //!   the fast path for large arrays and for many samples with one input.
 //! * [`Crossbar::solve_nonlinear`]: Newton for cells with a nonlinear I-V
 //!   ([`CellIv`]: memristor compact models at a fixed state, diode
-//!   selectors, 1T1R cells), reusing the symbolic factorisation.
+//!   selectors, 1T1R cells with a fixed access resistance), reusing the
+//!   symbolic factorisation.
+//! * [`Crossbar::solve_1t1r`]: 1T1R cells whose access device is a level-1
+//!   NMOS ([`AccessTransistor`], the nodal engine's own MOSFET) with a gate
+//!   voltage per row: Newton with ngspice's limiting on a sparse LU (the
+//!   transconductance makes the Jacobian unsymmetric).
 //!
 //! Typical use (Monte Carlo over conductance samples of one geometry):
 //! ```
@@ -41,15 +46,18 @@
 //! # Ok::<(), xbar_nodal::crossbar::CrossbarError>(())
 //! ```
 
+mod access;
 mod conductances;
 mod direct;
 mod error;
 mod iterative;
 mod nonlinear;
+mod ordering;
 mod solution;
 mod spice;
 mod topology;
 
+pub use access::AccessTransistor;
 pub use conductances::Conductances;
 pub use direct::{DirectOrdering, EffectiveMatrix, FactorStats, Factored};
 pub use error::CrossbarError;

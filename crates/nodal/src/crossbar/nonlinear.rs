@@ -156,8 +156,14 @@ pub struct NonlinearSolution {
     pub iterations: usize,
     /// Column currents of the linear model: each cell replaced by its chord
     /// conductance `I(v_read)/v_read` at the read voltage of its row (the
-    /// effective-matrix answer a conductance mapping would predict).
+    /// effective-matrix answer a conductance mapping would predict; with
+    /// MOSFET access, rows whose gate is below threshold are open and the
+    /// others ideal switches).
     pub linear_column_currents: Vec<f64>,
+    /// 1T1R with a MOSFET ([`Crossbar::solve_1t1r`]): voltage of the node
+    /// between cell `(i,j)` and its access transistor, row-major. Empty for
+    /// two-terminal cells.
+    pub internal_voltages: Vec<f64>,
 }
 
 impl NonlinearSolution {
@@ -217,35 +223,7 @@ impl Crossbar {
             }
         };
 
-        // Linear model at the read voltage.
-        let mut g_lin = Vec::with_capacity(rows * cols);
-        for i in 0..rows {
-            let v_read = if topo.modes[i] == RowMode::Driven {
-                v[i]
-            } else {
-                0.0
-            };
-            for j in 0..cols {
-                let cell = &cells[i * cols + j];
-                let g = if v_read.abs() > 1e-12 {
-                    cell.current(v_read) / v_read
-                } else {
-                    cell.conductance(0.0)
-                };
-                g_lin.push(checked(
-                    i,
-                    j,
-                    v_read,
-                    g,
-                    "chord conductance negative or not finite",
-                )?);
-            }
-        }
-        let lin_ports = Ports::new(topo, &g_lin);
-        let mut x = lin_ports.rhs(topo.n, v);
-        sym.solve_vec(&sym.factorize(topo, &sym.assemble(&g_lin))?, &mut x)?;
-        let linear = build_solution(topo, &x, v, &|i, j, vc| g_lin[i * cols + j] * vc);
-
+        let (mut x, linear_column_currents) = self.chord_solve(cells, v, |_| true)?;
         let v_scale = v.iter().fold(0.0f64, |s, a| s.max(a.abs()));
         let tol = options.abs_tol + options.rel_tol * v_scale;
         let mut g_k = vec![0.0; rows * cols];
@@ -312,7 +290,8 @@ impl Crossbar {
                 return Ok(NonlinearSolution {
                     solution,
                     iterations: iteration,
-                    linear_column_currents: linear.column_currents,
+                    linear_column_currents,
+                    internal_voltages: Vec::new(),
                 });
             }
         }
@@ -320,5 +299,56 @@ impl Crossbar {
             iterations: options.max_iterations,
             max_update: last_step,
         })
+    }
+}
+
+impl Crossbar {
+    /// The chord model: cell `(i,j)` replaced by `I(v_read)/v_read` at its
+    /// row's read voltage (`dI/dV` at 0 V for a zero or floating input), and
+    /// open where `row_on(i)` is false. Returns the free node voltages and
+    /// the column currents of that linear crossbar.
+    pub(crate) fn chord_solve<C: CellIv>(
+        &self,
+        cells: &[C],
+        v: &[f64],
+        row_on: impl Fn(usize) -> bool,
+    ) -> Result<(Vec<f64>, Vec<f64>), CrossbarError> {
+        let topo = &self.topo;
+        let (rows, cols) = (topo.rows, topo.cols);
+        let sym = self.symbolic()?;
+        let mut g_lin = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            let v_read = if topo.modes[i] == RowMode::Driven {
+                v[i]
+            } else {
+                0.0
+            };
+            for j in 0..cols {
+                if !row_on(i) {
+                    g_lin.push(0.0);
+                    continue;
+                }
+                let cell = &cells[i * cols + j];
+                let g = if v_read.abs() > 1e-12 {
+                    cell.current(v_read) / v_read
+                } else {
+                    cell.conductance(0.0)
+                };
+                if !(g.is_finite() && g >= 0.0) {
+                    return Err(CrossbarError::InvalidCellIv {
+                        row: i,
+                        col: j,
+                        voltage: v_read,
+                        reason: "chord conductance negative or not finite",
+                    });
+                }
+                g_lin.push(g);
+            }
+        }
+        let ports = Ports::new(topo, &g_lin);
+        let mut x = ports.rhs(topo.n, v);
+        sym.solve_vec(&sym.factorize(topo, &sym.assemble(&g_lin))?, &mut x)?;
+        let linear = build_solution(topo, &x, v, &|i, j, vc| g_lin[i * cols + j] * vc);
+        Ok((x, linear.column_currents))
     }
 }

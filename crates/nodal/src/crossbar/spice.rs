@@ -2,8 +2,9 @@
 
 use std::io::{self, Write};
 
+use super::access::MODEL_NAME;
 use super::topology::{Elem, Node};
-use super::{Conductances, Crossbar, CrossbarError, RowMode};
+use super::{AccessTransistor, Conductances, Crossbar, CrossbarError, RowMode};
 
 fn node_name(node: Node, names: &[String]) -> String {
     match node {
@@ -26,20 +27,60 @@ impl Crossbar {
         g: &Conductances,
         v: &[f64],
     ) -> Result<(), DeckError> {
+        self.write_deck(out, g, v, None)
+    }
+
+    /// The 1T1R crossbar of [`Crossbar::solve_1t1r`] with linear cells `g`
+    /// as an ngspice deck: like [`write_spice_deck`](Crossbar::write_spice_deck),
+    /// but cell `(i,j)` is `rcellI_J` from its row node to `mI_J` (omitted
+    /// when `g` is 0) and `mcellI_J mI_J wlI <column node> 0 xbar_access`,
+    /// with word line `wlI` driven by `vwlI` at `gates[i]` and the
+    /// transistor's `.model xbar_access nmos level=1 …` card.
+    pub fn write_spice_deck_1t1r(
+        &self,
+        out: &mut (impl Write + ?Sized),
+        g: &Conductances,
+        v: &[f64],
+        access: &AccessTransistor,
+        gates: &[f64],
+    ) -> Result<(), DeckError> {
+        self.check_gates(gates)?;
+        self.write_deck(out, g, v, Some((access, gates)))
+    }
+
+    fn write_deck(
+        &self,
+        out: &mut (impl Write + ?Sized),
+        g: &Conductances,
+        v: &[f64],
+        access: Option<(&AccessTransistor, &[f64])>,
+    ) -> Result<(), DeckError> {
         self.check_conductances(g)?;
         self.check_inputs(v)?;
         let topo = &self.topo;
         let p = topo.par;
         writeln!(
             out,
-            "* xbar crossbar {}x{} r_row={:e} r_col={:e} r_driver={:e} r_sense={:e}",
-            topo.rows, topo.cols, p.r_row, p.r_col, p.r_driver, p.r_sense
+            "* xbar crossbar {}x{}{} r_row={:e} r_col={:e} r_driver={:e} r_sense={:e}",
+            topo.rows,
+            topo.cols,
+            if access.is_some() { " 1T1R" } else { "" },
+            p.r_row,
+            p.r_col,
+            p.r_driver,
+            p.r_sense
         )?;
         // Tight tolerances so ngspice's answer is comparable at 1e-9.
         writeln!(out, ".options reltol=1e-12 abstol=1e-20 vntol=1e-15")?;
         for (i, mode) in topo.modes.iter().enumerate() {
             if *mode == RowMode::Driven {
                 writeln!(out, "vin{i} in{i} 0 dc {:e}", v[i])?;
+            }
+        }
+        if let Some((transistor, gates)) = access {
+            writeln!(out, "{}", transistor.model_line())?;
+            for (i, vg) in gates.iter().enumerate() {
+                writeln!(out, "vwl{i} wl{i} 0 dc {vg:e}")?;
             }
         }
         let names = topo.spice_names();
@@ -49,25 +90,41 @@ impl Crossbar {
             if result.is_err() {
                 return;
             }
-            let value = match e {
-                Elem::Wire(w) => w,
-                Elem::Cell(i, j) => g.get(i, j),
+            let (na, nb) = (node_name(a, &names), node_name(b, &names));
+            result = match (e, access) {
+                (Elem::Cell(i, j), Some((transistor, _))) => {
+                    let mid = format!("m{i}_{j}");
+                    let gij = g.get(i, j);
+                    (if gij > 0.0 {
+                        writeln!(out, "rcell{i}_{j} {na} {mid} {:e}", 1.0 / gij)
+                    } else {
+                        Ok(())
+                    })
+                    .and_then(|_| {
+                        writeln!(
+                            out,
+                            "mcell{i}_{j} {mid} wl{i} {nb} 0 {MODEL_NAME} w={:e} l={:e}",
+                            transistor.w(),
+                            transistor.l()
+                        )
+                    })
+                }
+                _ => {
+                    let value = match e {
+                        Elem::Wire(w) => w,
+                        Elem::Cell(i, j) => g.get(i, j),
+                    };
+                    if value == 0.0 || matches!((a, b), (Node::Source(_), Node::Source(_))) {
+                        return;
+                    }
+                    count += 1;
+                    let name = match e {
+                        Elem::Wire(_) => format!("rw{count}"),
+                        Elem::Cell(i, j) => format!("rcell{i}_{j}"),
+                    };
+                    writeln!(out, "{name} {na} {nb} {:e}", 1.0 / value)
+                }
             };
-            if value == 0.0 || matches!((a, b), (Node::Source(_), Node::Source(_))) {
-                return;
-            }
-            count += 1;
-            let name = match e {
-                Elem::Wire(_) => format!("rw{count}"),
-                Elem::Cell(i, j) => format!("rcell{i}_{j}"),
-            };
-            result = writeln!(
-                out,
-                "{name} {} {} {:e}",
-                node_name(a, &names),
-                node_name(b, &names),
-                1.0 / value
-            );
         });
         result?;
         let mut save = String::from(".save");
