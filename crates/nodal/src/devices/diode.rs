@@ -43,8 +43,8 @@ pub struct Diode {
     rs_slots: [Slot; 4],
     junction: [Slot; 4],
     q: usize,
-    /// State slots: junction voltage, current and conductance of the last
-    /// load (kept with the history so sweeps and time steps can predict).
+    /// State slot of the junction voltage of the last load (kept with the
+    /// history so sweeps and time steps can predict).
     vslot: usize,
 }
 
@@ -221,7 +221,7 @@ impl Device for Diode {
         }
         self.junction = s.pattern.pair(self.prime, self.cathode);
         self.q = s.charge();
-        self.vslot = s.states(3);
+        self.vslot = s.states(1);
     }
 
     fn is_nonlinear(&self) -> bool {
@@ -251,24 +251,12 @@ impl Device for Diode {
             gd += geq;
             cd += st.levels[0][self.q + 1];
         }
-        let now = &mut st.levels[0];
-        now[self.vslot] = vd;
-        now[self.vslot + 1] = cd;
-        now[self.vslot + 2] = gd;
+        st.levels[0][self.vslot] = vd;
         if self.gspr > 0.0 {
             m.conductance(&self.rs_slots, self.gspr);
         }
         m.conductance(&self.junction, gd);
         m.current(self.prime, self.cathode, cd - gd * vd);
         !limited
-    }
-
-    fn converged(&self, ctx: &LoadCtx<'_>, st: &States, old: &[f64], _new: &[f64]) -> bool {
-        // ngspice's DIOconvTest looks at the iterate the load used.
-        let vd = volt(old, self.prime) - volt(old, self.cathode);
-        let now = &st.levels[0];
-        let (v0, cd, gd) = (now[self.vslot], now[self.vslot + 1], now[self.vslot + 2]);
-        let cdhat = cd + gd * (vd - v0);
-        (cdhat - cd).abs() <= ctx.current_tol(cdhat, cd)
     }
 }

@@ -30,8 +30,6 @@ pub struct Memristor {
     pair: [Slot; 4],
     /// (a,x) (b,x) (x,a) (x,b) (x,x)
     coupling: [Slot; 5],
-    /// Linearization of the last load: v, x, i, dI/dV, dI/dx.
-    lin: [f64; 5],
 }
 
 fn volt(x: &[f64], n: Unknown) -> f64 {
@@ -77,7 +75,6 @@ impl Memristor {
             q: 0,
             pair: [Slot::default(); 4],
             coupling: [Slot::default(); 5],
-            lin: [0.0; 5],
         })
     }
 }
@@ -127,7 +124,6 @@ impl Device for Memristor {
         let i = self.model.current(v, xs);
         let g = self.model.conductance(v, xs);
         let gx = self.model.current_dx(v, xs);
-        self.lin = [v, xs, i, g, gx];
         m.conductance(&self.pair, g);
         m.add(self.coupling[0], gx);
         m.add(self.coupling[1], -gx);
@@ -168,14 +164,6 @@ impl Device for Memristor {
             (None, _) => {}
         }
         true
-    }
-
-    fn converged(&self, ctx: &LoadCtx<'_>, _: &States, _old: &[f64], x: &[f64]) -> bool {
-        let [v0, x0, i0, g, gx] = self.lin;
-        let v = volt(x, self.a) - volt(x, self.b);
-        let xs = x[self.state].clamp(self.lo, self.hi);
-        let ihat = i0 + g * (v - v0) + gx * (xs - x0);
-        (ihat - i0).abs() <= ctx.current_tol(ihat, i0)
     }
 
     fn initial_guess(&self, x: &mut [f64]) {

@@ -281,8 +281,10 @@ pub trait Device: Send + std::fmt::Debug {
 
     /// SPICE's device convergence test after a solve: does the
     /// linearization of the last load predict the device's current at the
-    /// iterate (`old` is the iterate the load used, `new` the solve's result;
-    /// each device checks the one ngspice's device checks)?
+    /// iterate (`old` is the iterate the load used, `new` the solve's result)?
+    /// The engine's Newton does not consult it, as ngspice's NIiter
+    /// effectively does not (see `Simulator::conv_test`); solvers running
+    /// their own Newton over devices (the crossbar's 1T1R path) may.
     fn converged(&self, _ctx: &LoadCtx<'_>, _st: &States, _old: &[f64], _new: &[f64]) -> bool {
         true
     }
