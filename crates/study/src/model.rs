@@ -22,7 +22,7 @@ impl ModelId {
     pub fn of_bytes(path: &Path, bytes: &[u8]) -> ModelId {
         ModelId {
             sha256: hex_sha256(bytes),
-            path: path.to_path_buf(),
+            path: readable_path(path),
         }
     }
 
@@ -48,6 +48,20 @@ impl fmt::Display for ModelId {
             self.short_hash()
         )
     }
+}
+
+/// `path` without `..` detours and, when it lies under the working folder,
+/// relative to it: `study.toml` of a study run from the repository then says
+/// `models/mnist_shared.xbm`, not the build machine's absolute path.
+fn readable_path(path: &Path) -> PathBuf {
+    let Ok(absolute) = path.canonicalize() else {
+        return path.to_path_buf();
+    };
+    std::env::current_dir()
+        .and_then(|cwd| cwd.canonicalize())
+        .ok()
+        .and_then(|cwd| absolute.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(absolute)
 }
 
 /// Names an optional model for messages ("no model" for evaluators without one).

@@ -497,18 +497,23 @@ pub(crate) fn summarize_rows(study: &Study, rows: &Rows) -> Vec<PointSummary> {
                 .range((point, 0)..(point + 1, 0))
                 .map(|(_, r)| r.accuracy)
                 .collect();
-            summarize(&acc).map(|stats| PointSummary {
-                point,
-                values: study.point_values(point).into_iter().cloned().collect(),
-                stats,
+            summarize(&acc).map(|mut stats| {
+                // An accuracy cannot leave [0, 1]; the Student-t interval of a
+                // point whose trials straddle a collapse would.
+                stats.ci95 = stats.ci95.map(|(lo, hi)| (lo.max(0.0), hi.min(1.0)));
+                PointSummary {
+                    point,
+                    values: study.point_values(point).into_iter().cloned().collect(),
+                    stats,
+                }
             })
         })
         .collect()
 }
 
 /// Writes `summary.csv`: per point the swept values, n, mean, std, 95 %
-/// interval, min and max (accuracies as fractions; std and interval empty
-/// for a single trial).
+/// interval (Student t, clipped to [0, 1]), min and max (accuracies as
+/// fractions; std and interval empty for a single trial).
 pub(crate) fn write_summary(
     path: &Path,
     study: &Study,

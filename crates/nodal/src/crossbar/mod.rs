@@ -15,10 +15,13 @@
 //! * [`Crossbar::factor`]: sparse Cholesky of the nodal matrix (faer,
 //!   supernodal). The symbolic analysis (ordering, elimination tree) is done
 //!   once per geometry and reused for every conductance sample (Monte Carlo).
-//!   The ordering puts the "port" nodes (where sources inject current and
-//!   where the column currents are measured) last, so the effective matrix
-//!   `A` (`I = A v`, exact for linear cells) comes from the trailing dense
-//!   block of the factor: `A = C (L_pp L_ppᵀ)⁻¹ B`, no full solves needed.
+//!   The driven sources and the virtual grounds are appended as terminal
+//!   nodes after the interior (nested dissection on the row and column
+//!   chains when both wires are resistive), so the trailing block of the
+//!   factor is the network's conductance matrix seen from its terminals and
+//!   the effective matrix `A` (`I = A v`, exact for linear cells) is its
+//!   source-to-ground block, `A = -S_gs`: no full solves needed. With every
+//!   parasitic zero nothing is factored and `A = Gᵀ`.
 //! * [`Crossbar::solve_iterative`] / [`Crossbar::monte_carlo`]: conjugate
 //!   gradients on the Schur complement onto the column wires (row chains
 //!   eliminated exactly by tridiagonal solves, preconditioned by the
