@@ -148,16 +148,20 @@ fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
     }
 }
 
+/// Every parasitic non-zero and different, so a swapped row/column or
+/// driver/sense term shows up.
+const ALL_PARASITICS: Parasitics = Parasitics {
+    r_row: 2.0,
+    r_col: 3.0,
+    r_driver: 50.0,
+    r_sense: 40.0,
+};
+
 #[test]
 fn diode_selectors_match_independent_newton() {
     let (rows, cols) = (5, 4);
     let (g, v) = case(rows, cols);
-    let full = Parasitics {
-        r_row: 2.0,
-        r_col: 3.0,
-        r_driver: 50.0,
-        r_sense: 40.0,
-    };
+    let full = ALL_PARASITICS;
     for par in [
         full,
         Parasitics {
@@ -578,12 +582,7 @@ fn mosfet_case() -> (usize, usize, Vec<f64>, Vec<f64>, Vec<f64>, AccessTransisto
 #[test]
 fn mosfet_1t1r_matches_general_engine() {
     let (rows, cols, g, v, gates, t) = mosfet_case();
-    let full = Parasitics {
-        r_row: 2.0,
-        r_col: 3.0,
-        r_driver: 50.0,
-        r_sense: 40.0,
-    };
+    let full = ALL_PARASITICS;
     for par in [
         full,
         Parasitics {
