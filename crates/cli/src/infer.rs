@@ -8,11 +8,8 @@ use xbar_snn::nonideal;
 use xbar_snn::report::{self, Summary};
 use xbar_snn::resources::Resources;
 use xbar_snn::snn::{Encoding, Normalisation, Reset};
-use xbar_snn::trial::{self, Conversion};
+use xbar_snn::trial::{self, Conversion, Images};
 use xbar_snn::SharedModel;
-
-/// The model shipped with the repository.
-const SHIPPED_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/mnist_shared.xbm");
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MappingArg {
@@ -52,7 +49,9 @@ pub enum NormArg {
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Model file (default: the shipped models/mnist_shared.xbm).
+    /// Model file [default: $XBAR_MODEL, else models/mnist_shared.xbm in
+    /// the working folder or one above it, else the one beside the xbar
+    /// executable (<exe dir>/../../models/)].
     #[arg(long)]
     model: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "ideal")]
@@ -113,10 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(path) => nonideal::read(path, mapping_name)?,
         None => nonideal::Settings::default(),
     };
-    let model_path = args
-        .model
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(SHIPPED_MODEL));
+    let model_path = xbar_study::locate_model(args.model.as_deref())?;
     let model = SharedModel::load(&model_path)?;
     let data = xbar_snn::mnist::load(args.mnist.as_deref(), true)?;
     let test = match args.limit {
@@ -142,9 +138,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         v_reset: args.v_reset,
     };
+    let images = Images {
+        test: &test,
+        train: Some(&data.train),
+    };
     let run = trial::run(
         &model,
-        &test,
+        images,
         mapping_name,
         &settings,
         &conversion,
@@ -197,6 +197,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let errors: usize = shared.cores.iter().map(|c| c.bit_errors).sum();
         columns.push(("table_bit_errors".into(), errors.to_string()));
     }
+    // The range each layer's column converters used, however it was chosen.
+    if let Some(dense) = run.dense.as_ref().filter(|d| !d.adc(0).is_ideal()) {
+        for l in 0..dense.layers() {
+            columns.push((
+                format!("adc_range_layer{}_a", l + 1),
+                dense.adc_range_amps(l).to_string(),
+            ));
+        }
+    }
+    if let Some(c) = &run.calibration {
+        columns.push(("adc_calibration_s".into(), c.seconds.to_string()));
+    }
     columns.extend([
         ("seed".into(), args.seed.to_string()),
         ("threads".into(), xbar_snn::threads().to_string()),
@@ -232,6 +244,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             dense.effective_seconds,
             t = dense.tile(),
         );
+        if let Some(c) = &run.calibration {
+            let ranges: Vec<String> = (0..dense.layers())
+                .map(|l| {
+                    let kept = if c.ranges[l].is_none() {
+                        " (full scale)"
+                    } else {
+                        ""
+                    };
+                    format!("layer {} {:.4e} A{kept}", l + 1, dense.adc_range_amps(l))
+                })
+                .collect();
+            println!(
+                "adc: ranges at the {} percentile of |partial sum| over {} training images ({:.2} s): {}",
+                c.percentile,
+                c.images,
+                c.seconds,
+                ranges.join(", ")
+            );
+        }
         if let Some(n) = args.validate {
             let v = dense.validate(&test, n, args.seed)?;
             println!(

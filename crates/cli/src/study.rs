@@ -27,8 +27,10 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     threads: Option<u32>,
     /// Model file for ideal/shared/dense; overrides the config's `model`
-    /// (default: the shipped models/mnist_shared.xbm). Its SHA-256 is part
-    /// of the study: resuming or merging needs the same model file contents.
+    /// [default: as `xbar infer` finds it: $XBAR_MODEL, else
+    /// models/mnist_shared.xbm in the working folder or one above it, else
+    /// beside the executable]. Its SHA-256 is part of the study: resuming or
+    /// merging needs the same model file contents.
     #[arg(long)]
     model: Option<PathBuf>,
     /// Folder with the MNIST IDX files (else XBAR_MNIST_DIR, else the cache).

@@ -1,18 +1,35 @@
 //! `xbar device iv|pulse|drift` end to end: files, columns and numbers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn xbar(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_xbar"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("xbar runs")
+/// `xbar` with the space-separated `args` and `--out out`, run from the
+/// repository root.
+fn command(args: &str, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xbar"));
+    c.args(args.split_whitespace())
+        .arg("--out")
+        .arg(out)
+        .current_dir(root());
+    c
+}
+
+/// Runs `command` and asserts it succeeded.
+fn succeed(mut command: Command) {
+    let o = command.output().expect("xbar runs");
+    assert!(
+        o.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn run_ok(args: &str, out: &Path) {
+    succeed(command(args, out));
 }
 
 fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<f64>>) {
@@ -36,20 +53,10 @@ fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<f64>>) {
 #[test]
 fn iv_writes_a_consistent_pinched_loop() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let o = xbar(&[
-        "device",
-        "iv",
-        "--model",
-        "models/lid.toml",
-        "--cycles",
-        "2",
-        "--points",
-        "500",
-        "--out",
-        out,
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(
+        "device iv --model models/lid.toml --cycles 2 --points 500",
+        dir.path(),
+    );
     let (header, rows) = read_csv(&dir.path().join("iv.csv"));
     assert_eq!(header, ["time_s", "voltage_V", "current_A", "state"]);
     assert_eq!(rows.len(), 1001);
@@ -70,22 +77,10 @@ fn iv_writes_a_consistent_pinched_loop() {
 #[test]
 fn pulse_follows_the_vteam_rate() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let o = xbar(&[
-        "device",
-        "pulse",
-        "--model",
-        "models/vteam.toml",
-        "--amplitude",
-        "0.1",
-        "--width",
-        "100e-9",
-        "--count",
-        "20",
-        "--out",
-        out,
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(
+        "device pulse --model models/vteam.toml --amplitude 0.1 --width 100e-9 --count 20",
+        dir.path(),
+    );
     let (header, rows) = read_csv(&dir.path().join("pulse.csv"));
     assert_eq!(header, ["pulse", "conductance_S", "state"]);
     assert_eq!(rows.len(), 21);
@@ -100,24 +95,10 @@ fn pulse_follows_the_vteam_rate() {
 /// compensated ratio is back near 1; with --samples every device is listed.
 #[test]
 fn drift_summary_matches_expected_ratio() {
+    let drift =
+        "device drift --model models/drift_pcm.toml --times 3600,86400 --devices 6000 --seed 9";
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let o = xbar(&[
-        "device",
-        "drift",
-        "--model",
-        "models/drift_pcm.toml",
-        "--times",
-        "3600,86400",
-        "--devices",
-        "6000",
-        "--seed",
-        "9",
-        "--samples",
-        "--out",
-        out,
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&format!("{drift} --samples"), dir.path());
     let (header, rows) = read_csv(&dir.path().join("drift_summary.csv"));
     assert_eq!(header[0], "time_s");
     assert_eq!(
@@ -147,80 +128,11 @@ fn drift_summary_matches_expected_ratio() {
     assert_eq!(samples.len(), 2 * 6000);
     // Same seed, same file.
     let again = tempfile::tempdir().unwrap();
-    let o = xbar(&[
-        "device",
-        "drift",
-        "--model",
-        "models/drift_pcm.toml",
-        "--times",
-        "3600,86400",
-        "--devices",
-        "6000",
-        "--seed",
-        "9",
-        "--out",
-        again.path().to_str().unwrap(),
-    ]);
-    assert!(o.status.success());
+    run_ok(drift, again.path());
     assert_eq!(
         std::fs::read(dir.path().join("drift_summary.csv")).unwrap(),
         std::fs::read(again.path().join("drift_summary.csv")).unwrap()
     );
-}
-
-#[test]
-fn bad_input_fails_cleanly_without_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("o");
-    let out_s = out.to_str().unwrap();
-    let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "model = \"vteam\"\nkoff = nan\n").unwrap();
-    let o = xbar(&[
-        "device",
-        "iv",
-        "--model",
-        bad.to_str().unwrap(),
-        "--out",
-        out_s,
-    ]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("koff") && err.contains("bad.toml"), "{err}");
-    let o = xbar(&[
-        "device",
-        "pulse",
-        "--model",
-        "models/lid.toml",
-        "--amplitude",
-        "1",
-        "--width",
-        "-1e-3",
-        "--count",
-        "3",
-        "--out",
-        out_s,
-    ]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("-0.001 s"));
-    let o = xbar(&[
-        "device",
-        "drift",
-        "--model",
-        "models/lid.toml",
-        "--out",
-        out_s,
-    ]);
-    assert!(!o.status.success());
-    let o = xbar(&[
-        "device",
-        "iv",
-        "--model",
-        "models/missing.toml",
-        "--out",
-        out_s,
-    ]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml"));
-    assert!(!out.join("iv.csv").exists() && !out.join("pulse.csv").exists());
 }
 
 fn read_text_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -242,29 +154,11 @@ fn read_text_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
 #[test]
 fn program_noiseless_vteam_spends_the_closed_form_pulse_count() {
     let dir = tempfile::tempdir().unwrap();
-    let o = xbar(&[
-        "device",
-        "program",
-        "--model",
-        "models/vteam.toml",
-        "--targets",
-        "10e-3,5e-3,2e-3",
-        "--tolerance",
-        "0.05",
-        "--max-pulses",
-        "1000",
-        "--v-set",
-        "-0.3",
-        "--v-reset",
-        "0.1",
-        "--width",
-        "1e-9",
-        "--devices",
-        "3",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(
+        "device program --model models/vteam.toml --targets 10e-3,5e-3,2e-3 --tolerance 0.05 \
+         --max-pulses 1000 --v-set -0.3 --v-reset 0.1 --width 1e-9 --devices 3",
+        dir.path(),
+    );
     let g = |n: usize| 1.0 / (50.0 + 950.0 * (n as f64 * 2e-12).min(3e-9) / 3e-9);
     let expected = |t: f64| (0..).find(|&n| ((g(n) - t) / t).abs() <= 0.05).unwrap();
     let (header, rows) = read_text_csv(&dir.path().join("devices.csv"));
@@ -315,46 +209,14 @@ fn program_noiseless_vteam_spends_the_closed_form_pulse_count() {
 fn program_noisy_population_statistics_and_thread_identity() {
     let run = |threads: &str| {
         let dir = tempfile::tempdir().unwrap();
-        let o = Command::new(env!("CARGO_BIN_EXE_xbar"))
-            .args([
-                "device",
-                "program",
-                "--model",
-                "models/lid.toml",
-                "--levels",
-                "4",
-                "--g-min",
-                "1.25e-4",
-                "--g-max",
-                "2e-3",
-                "--v-set",
-                "0.5",
-                "--v-reset",
-                "-0.5",
-                "--step",
-                "0.1",
-                "--v-max",
-                "2",
-                "--width",
-                "1e-3",
-                "--variability",
-                "roff=0.1:log",
-                "--c2c",
-                "0.2",
-                "--max-pulses",
-                "300",
-                "--devices",
-                "24",
-                "--seed",
-                "3",
-                "--out",
-                dir.path().to_str().unwrap(),
-            ])
-            .env("RAYON_NUM_THREADS", threads)
-            .current_dir(root())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut c = command(
+            "device program --model models/lid.toml --levels 4 --g-min 1.25e-4 --g-max 2e-3 \
+             --v-set 0.5 --v-reset -0.5 --step 0.1 --v-max 2 --width 1e-3 \
+             --variability roff=0.1:log --c2c 0.2 --max-pulses 300 --devices 24 --seed 3",
+            dir.path(),
+        );
+        c.env("RAYON_NUM_THREADS", threads);
+        succeed(c);
         let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
         (read("devices.csv"), read("summary.csv"), dir)
     };
@@ -396,147 +258,95 @@ fn program_noisy_population_statistics_and_thread_identity() {
 
     // Beyond 1/R_on = 10 mS nothing converges and every device spends 300 pulses.
     let out = tempfile::tempdir().unwrap();
-    let o = xbar(&[
-        "device",
-        "program",
-        "--model",
-        "models/lid.toml",
-        "--targets",
-        "0.02",
-        "--v-set",
-        "1",
-        "--v-reset",
-        "-1",
-        "--width",
-        "1e-3",
-        "--max-pulses",
-        "300",
-        "--devices",
-        "4",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(
+        "device program --model models/lid.toml --targets 0.02 --v-set 1 --v-reset -1 \
+         --width 1e-3 --max-pulses 300 --devices 4",
+        out.path(),
+    );
     let (_, s) = read_csv(&out.path().join("summary.csv"));
     assert_eq!(s[0][1..4], [4.0, 0.0, 1.0]);
     assert_eq!((s[0][6], s[0][8]), (300.0, 300.0));
 }
 
-/// Each bad request exits non-zero, says what is wrong, and writes nothing.
+/// Each bad request exits with code 1, says what is wrong (every listed
+/// fragment), and writes nothing.
 #[test]
-fn program_rejects_bad_requests_without_output() {
+fn bad_requests_fail_cleanly_without_output() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("o");
-    let base = [
-        "device",
-        "program",
-        "--model",
-        "models/vteam.toml",
-        "--width",
-        "1e-9",
-        "--devices",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "model = \"vteam\"\nkoff = nan\n").unwrap();
+    let program = "device program --model models/vteam.toml --width 1e-9 --devices 2";
+    let request = "--targets 1e-3 --v-set -0.3 --v-reset 0.1";
+    let cases: &[(String, &[&str])] = &[
+        (
+            format!("device iv --model {}", bad.display()),
+            &["koff", "bad.toml"],
+        ),
+        (
+            "device pulse --model models/lid.toml --amplitude 1 --width -1e-3 --count 3".into(),
+            &["-0.001 s"],
+        ),
+        (
+            "device drift --model models/lid.toml".into(),
+            &["models/lid.toml", "expected `targets` or `drift`"],
+        ),
+        (
+            "device iv --model models/missing.toml".into(),
+            &["missing.toml"],
+        ),
+        // Per-column compensation needs whole columns of devices.
+        (
+            "device drift --model models/drift_pcm.toml --devices 6001 --compensation column"
+                .into(),
+            &["multiple"],
+        ),
+        (
+            format!("{program} --v-set -0.3 --v-reset 0.1"),
+            &["--targets"],
+        ),
+        (
+            format!("{program} --targets 1e-3,-2e-3 --v-set -0.3 --v-reset 0.1"),
+            &["-0.002"],
+        ),
+        (
+            format!("{program} --targets 1e-3 --v-set 0.3 --v-reset 0.1"),
+            &["--v-set"],
+        ),
+        (
+            format!("{program} --targets 1e-3 --v-set -0.3 --v-reset 0.01"),
+            &["threshold"],
+        ),
+        (
+            format!("{program} {request} --tolerance 0"),
+            &["--tolerance"],
+        ),
+        (format!("{program} {request} --step 0.1"), &["--v-max"]),
+        (
+            format!("{program} {request} --variability rof=0.1"),
+            &["rof"],
+        ),
+        (
+            format!("{program} {request} --variability koff=0.1:gauss"),
+            &["koff=0.1:gauss"],
+        ),
+        (
+            format!("{program} --levels 1 --v-set -0.3 --v-reset 0.1"),
+            &["--levels"],
+        ),
+        (format!("{program} {request} --x0 1"), &["bounds"]),
     ];
-    let cases: &[(&[&str], &str)] = &[
-        (&["--v-set", "-0.3", "--v-reset", "0.1"], "--targets"),
-        (
-            &[
-                "--targets",
-                "1e-3,-2e-3",
-                "--v-set",
-                "-0.3",
-                "--v-reset",
-                "0.1",
-            ],
-            "-0.002",
-        ),
-        (
-            &["--targets", "1e-3", "--v-set", "0.3", "--v-reset", "0.1"],
-            "--v-set",
-        ),
-        (
-            &["--targets", "1e-3", "--v-set", "-0.3", "--v-reset", "0.01"],
-            "threshold",
-        ),
-        (
-            &[
-                "--targets",
-                "1e-3",
-                "--v-set",
-                "-0.3",
-                "--v-reset",
-                "0.1",
-                "--tolerance",
-                "0",
-            ],
-            "--tolerance",
-        ),
-        (
-            &[
-                "--targets",
-                "1e-3",
-                "--v-set",
-                "-0.3",
-                "--v-reset",
-                "0.1",
-                "--step",
-                "0.1",
-            ],
-            "--v-max",
-        ),
-        (
-            &[
-                "--targets",
-                "1e-3",
-                "--v-set",
-                "-0.3",
-                "--v-reset",
-                "0.1",
-                "--variability",
-                "rof=0.1",
-            ],
-            "rof",
-        ),
-        (
-            &[
-                "--targets",
-                "1e-3",
-                "--v-set",
-                "-0.3",
-                "--v-reset",
-                "0.1",
-                "--variability",
-                "koff=0.1:gauss",
-            ],
-            "koff=0.1:gauss",
-        ),
-        (
-            &["--levels", "1", "--v-set", "-0.3", "--v-reset", "0.1"],
-            "--levels",
-        ),
-        (
-            &[
-                "--targets",
-                "1e-3",
-                "--v-set",
-                "-0.3",
-                "--v-reset",
-                "0.1",
-                "--x0",
-                "1",
-            ],
-            "bounds",
-        ),
-    ];
-    for (extra, needle) in cases {
-        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
-        let o = xbar(&args);
+    for (k, (args, says)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("out{k}"));
+        let o = command(args, &out).output().expect("xbar runs");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{extra:?} succeeded");
-        assert!(err.contains(needle), "{extra:?}: {err}");
-        assert!(!out.join("devices.csv").exists() && !out.join("summary.csv").exists());
+        assert_eq!(o.status.code(), Some(1), "{args}: {err}");
+        for needle in says.iter() {
+            assert!(
+                err.contains(needle),
+                "{args}: `{needle}` missing from {err}"
+            );
+        }
+        assert!(!out.exists(), "{args}: wrote {}", out.display());
     }
 }
 
@@ -548,23 +358,13 @@ fn program_rejects_bad_requests_without_output() {
 fn drift_compensation_modes() {
     let run = |mode: &str| {
         let dir = tempfile::tempdir().unwrap();
-        let o = xbar(&[
-            "device",
-            "drift",
-            "--model",
-            "models/drift_pcm.toml",
-            "--times",
-            "86400",
-            "--devices",
-            "6000",
-            "--seed",
-            "4",
-            "--compensation",
-            mode,
-            "--out",
-            dir.path().to_str().unwrap(),
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        run_ok(
+            &format!(
+                "device drift --model models/drift_pcm.toml --times 86400 --devices 6000 \
+                 --seed 4 --compensation {mode}"
+            ),
+            dir.path(),
+        );
         read_csv(&dir.path().join("drift_summary.csv")).1
     };
     let (none, layer, column) = (run("none"), run("layer"), run("column"));
@@ -582,20 +382,4 @@ fn drift_compensation_modes() {
         layer.iter().any(|l| (l[12] - 1.0).abs() > 0.05),
         "{layer:?}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let o = xbar(&[
-        "device",
-        "drift",
-        "--model",
-        "models/drift_pcm.toml",
-        "--devices",
-        "6001",
-        "--compensation",
-        "column",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("multiple"));
-    assert!(!dir.path().join("drift_summary.csv").exists());
 }

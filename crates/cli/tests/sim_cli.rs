@@ -14,6 +14,17 @@ fn write_deck(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// Writes `text` as `work/name`, runs `xbar sim` on it into `work/out`,
+/// asserts success and returns the output folder and stderr.
+fn sim_ok(work: &Path, name: &str, text: &str) -> (std::path::PathBuf, String) {
+    let deck = write_deck(work, name, text);
+    let out = work.join("out");
+    let output = run_sim(&deck, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{name}: {stderr}");
+    (out, stderr)
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -94,20 +105,17 @@ fn missing_deck_is_an_error_naming_it() {
         stderr.contains("absent.cir") && stderr.contains("cannot read file"),
         "{stderr}"
     );
+    assert!(files(work.path()).is_empty(), "{:?}", files(work.path()));
 }
 
 #[test]
 fn repeated_analyses_get_numbered_files_and_summaries() {
     let work = tempfile::tempdir().unwrap();
-    let deck = write_deck(
+    let (out, stderr) = sim_ok(
         work.path(),
         "divider.cir",
         "divider\nv1 a 0 1\nr1 a b 1k\nr2 b 0 3k\n.dc v1 0 1 0.5\n.op\n.dc v1 0 2 0.25\n",
     );
-    let out = work.path().join("out");
-    let output = run_sim(&deck, &out);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
     assert_eq!(files(&out), ["dc1.csv", "dc2.csv", "op.csv"]);
     // One summary line per analysis, named by its file.
     for name in ["dc1.csv: ", "dc2.csv: ", "op.csv: "] {
@@ -130,17 +138,10 @@ fn repeated_analyses_get_numbered_files_and_summaries() {
 #[test]
 fn save_restricts_columns_in_save_order_with_differences() {
     let work = tempfile::tempdir().unwrap();
-    let deck = write_deck(
+    let (out, _) = sim_ok(
         work.path(),
         "save.cir",
         "save\nv1 a 0 2\nr1 a b 1k\nr2 b c 3k\nr3 c 0 4k\n.save v(c) v(a,b) i(v1) b\n.dc v1 0 2 1\n.op\n",
-    );
-    let out = work.path().join("out");
-    let output = run_sim(&deck, &out);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
     let dc = read_csv(&out.join("dc.csv"));
     assert_eq!(dc.columns[1..], ["v(c)", "v(a,b)", "i(v1)", "v(b)"]);
@@ -165,17 +166,10 @@ fn numbers_round_trip_and_no_temporary_files_remain() {
     let work = tempfile::tempdir().unwrap();
     // 1/3 V and 1/3e-3 A have no short decimal form: the CSV must carry all
     // 17 significant digits, and a tiny current must keep its exponent.
-    let deck = write_deck(
+    let (out, _) = sim_ok(
         work.path(),
         "third.cir",
         "third\nv1 a 0 1\nr1 a b 2\nr2 b 0 1\nv2 c 0 1e-300\nr3 c 0 1\n.op\n",
-    );
-    let out = work.path().join("out");
-    let output = run_sim(&deck, &out);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(files(&out), ["op.csv"]);
     let text = std::fs::read_to_string(out.join("op.csv")).unwrap();
@@ -190,7 +184,7 @@ fn numbers_round_trip_and_no_temporary_files_remain() {
 #[test]
 fn warnings_are_reported_with_their_place_and_the_run_succeeds() {
     let work = tempfile::tempdir().unwrap();
-    let deck = write_deck(
+    write_deck(
         work.path(),
         "warn.cir",
         "warn\n.options frobnicate=3\nv1 a 0 1\nr1 a 0 0\n.op\n",
@@ -213,7 +207,6 @@ fn warnings_are_reported_with_their_place_and_the_run_succeeds() {
     // Default output folder: the current one.
     let op = read_csv(&work.path().join("op.csv"));
     assert_eq!(op.column("i(v1)").unwrap(), [-1000.0]);
-    let _ = deck;
 }
 
 #[test]
@@ -225,12 +218,12 @@ fn print_writes_tables_to_stdout() {
         "print\nv1 a 0 1\nr1 a b 1k\nr2 b 0 1k\n.print dc v(b)\n.op\n.dc v1 0 1 1\n",
     );
     let output = run_sim(&deck, &work.path().join("out"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[..3], ["# op", "v(b)", "0.5"], "{stdout}");
     assert_eq!(lines[3], "# dc");
@@ -241,11 +234,8 @@ fn print_writes_tables_to_stdout() {
 #[test]
 fn a_deck_without_analyses_writes_nothing() {
     let work = tempfile::tempdir().unwrap();
-    let deck = write_deck(work.path(), "none.cir", "none\nv1 a 0 1\nr1 a 0 1k\n");
-    let out = work.path().join("out");
-    let output = run_sim(&deck, &out);
-    assert!(output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no analysis"));
+    let (out, stderr) = sim_ok(work.path(), "none.cir", "none\nv1 a 0 1\nr1 a 0 1k\n");
+    assert!(stderr.contains("no analysis"), "{stderr}");
     assert!(files(&out).is_empty());
 }
 
@@ -255,18 +245,11 @@ fn a_deck_without_analyses_writes_nothing() {
 #[test]
 fn operating_point_uses_explicit_dc_zero_and_waveform_start_otherwise() {
     let work = tempfile::tempdir().unwrap();
-    let deck = write_deck(
+    let (out, _) = sim_ok(
         work.path(),
         "dc0.cir",
         "dc zero\nv1 a 0 dc 0 pulse(1 2 1u 1n 1n 1u 2u)\nr1 a 0 1k\n\
          v2 b 0 pulse(1 2 1u 1n 1n 1u 2u)\nr2 b 0 1k\n.op\n",
-    );
-    let out = work.path().join("out");
-    let output = run_sim(&deck, &out);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
     );
     let op = read_csv(&out.join("op.csv"));
     assert_eq!(op.column("v(a)").unwrap(), [0.0]);

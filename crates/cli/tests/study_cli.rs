@@ -1,11 +1,13 @@
 //! `xbar study` / `xbar merge` end to end: thread-count and shard invariance,
 //! kill-and-resume, Ctrl-C, and the errors a user sees.
 
+mod study_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const XBAR: &str = env!("CARGO_BIN_EXE_xbar");
+use study_common::{command, csv_rows, edit, err, ok, read, s, trials_without_runtime, xbar, XBAR};
 
 /// A synthetic grid study: 4 × 2 points, 5 trials each.
 fn config(dir: &Path, delay_s: f64) -> PathBuf {
@@ -13,7 +15,6 @@ fn config(dir: &Path, delay_s: f64) -> PathBuf {
 }
 
 fn config_with(dir: &Path, delay_s: f64, trials: usize) -> PathBuf {
-    let path = dir.join("study.toml");
     let text = format!(
         r#"mapping = "synthetic"
 images = 500
@@ -35,48 +36,15 @@ parameter = "drift.compensation"
 values = [false, true]
 "#
     );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn xbar(args: &[&str]) -> Output {
-    Command::new(XBAR).args(args).output().unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = xbar(args);
-    assert!(
-        out.status.success(),
-        "xbar {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(args: &[&str]) -> String {
-    let out = xbar(args);
-    assert!(!out.status.success(), "xbar {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// trials.csv without its last column (runtime_s).
-fn trials(dir: &Path) -> String {
-    read(&dir.join("trials.csv"))
-        .lines()
-        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
-        .collect()
+    study_common::write_config(dir, "study.toml", &text)
 }
 
 fn assert_same_study(a: &Path, b: &Path) {
-    assert_eq!(trials(a), trials(b), "trials.csv differs");
+    assert_eq!(
+        trials_without_runtime(a),
+        trials_without_runtime(b),
+        "trials.csv differs"
+    );
     for f in ["study.toml", "summary.csv", "device.programming_sigma.svg"] {
         assert_eq!(read(&a.join(f)), read(&b.join(f)), "{f} differs");
     }
@@ -156,7 +124,7 @@ fn killed_study_resumes_to_the_uninterrupted_result() {
     ok(&["study", s(&cfg), "--out", s(&reference), "--threads", "2"]);
 
     let out = tmp.path().join("killed");
-    let mut child = Command::new(XBAR)
+    let mut child = command(Path::new(XBAR))
         .args(["study", s(&cfg), "--out", s(&out), "--threads", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -181,7 +149,7 @@ fn ctrl_c_finishes_trials_in_flight_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), 0.04);
     let out = tmp.path().join("interrupted");
-    let child = Command::new(XBAR)
+    let child = command(Path::new(XBAR))
         .args(["study", s(&cfg), "--out", s(&out), "--threads", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -216,7 +184,7 @@ fn second_ctrl_c_abandons_trials_in_flight() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config_with(tmp.path(), 0.6, 1);
     let out = tmp.path().join("abandoned");
-    let child = Command::new(XBAR)
+    let child = command(Path::new(XBAR))
         .args(["study", s(&cfg), "--out", s(&out), "--threads", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -251,58 +219,67 @@ fn clear_errors() {
     let text = read(&cfg);
     let out = tmp.path().join("out");
 
-    std::fs::write(&cfg, text.replace("\"synthetic\"", "\"ideal\"")).unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out)]);
-    assert!(
-        e.contains("unknown parameter `synthetic.trial_delay_s` for mapping `ideal`"),
-        "{e}"
-    );
-    let e = err(&["study", s(&cfg), "--out", s(&out), "--model", "x.xbm"]);
-    assert!(!e.contains("x.xbm"), "the config is checked first: {e}");
+    /// (config edit, extra arguments, what the error says, what it must not).
+    type Case<'a> = ((&'a str, &'a str), &'a [&'a str], &'a str, Option<&'a str>);
+    let cases: &[Case] = &[
+        (
+            ("\"synthetic\"", "\"ideal\""),
+            &[],
+            "unknown parameter `synthetic.trial_delay_s` for mapping `ideal`",
+            None,
+        ),
+        // The config is checked before the model is looked at.
+        (
+            ("\"synthetic\"", "\"ideal\""),
+            &["--model", "x.xbm"],
+            "unknown parameter `synthetic.trial_delay_s` for mapping `ideal`",
+            Some("x.xbm"),
+        ),
+        (
+            ("", ""),
+            &["--model", "x.xbm"],
+            "--model and --mnist apply to the network",
+            None,
+        ),
+        (
+            ("seed = 148", "seed = 148\nmodel = \"x.xbm\""),
+            &[],
+            "study.toml: mapping `synthetic` has no network; `model` applies to the network mappings",
+            None,
+        ),
+        (
+            ("crossbar.r_wire", "crossbar.r_wyre"),
+            &[],
+            "study.toml: nonideal: unknown parameter `crossbar.r_wyre`",
+            None,
+        ),
+        (
+            ("start = 0.0", "start = 0.0\nspacing = \"log\""),
+            &[],
+            "log spacing needs start > 0",
+            None,
+        ),
+        (
+            ("crossbar.r_wire = 1.0", "crossbar.r_wire = -1.0"),
+            &[],
+            "`crossbar.r_wire` = -1.0: must be ≥ 0 Ω",
+            None,
+        ),
+        (("", ""), &["--shard", "4/3"], "not K/N", None),
+    ];
+    for ((from, to), extra, says, not) in cases {
+        std::fs::write(&cfg, edit(&text, from, to)).unwrap();
+        let mut args = vec!["study", s(&cfg), "--out", s(&out)];
+        args.extend(extra.iter());
+        let e = err(&args);
+        assert!(e.contains(says), "{from} -> {to} {extra:?}: {e}");
+        if let Some(not) = not {
+            assert!(!e.contains(not), "{from} -> {to} {extra:?}: {e}");
+        }
+        assert!(!out.exists(), "a rejected study must not create its folder");
+    }
+
     std::fs::write(&cfg, &text).unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out), "--model", "x.xbm"]);
-    assert!(
-        e.contains("--model and --mnist apply to the network"),
-        "{e}"
-    );
-    std::fs::write(
-        &cfg,
-        text.replace("seed = 148", "seed = 148\nmodel = \"x.xbm\""),
-    )
-    .unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out)]);
-    assert!(
-        e.contains("study.toml: mapping `synthetic` has no network; `model` applies to the network mappings"),
-        "{e}"
-    );
-
-    std::fs::write(&cfg, text.replace("crossbar.r_wire", "crossbar.r_wyre")).unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out)]);
-    assert!(
-        e.contains("study.toml: nonideal: unknown parameter `crossbar.r_wyre`"),
-        "{e}"
-    );
-
-    std::fs::write(
-        &cfg,
-        text.replace("start = 0.0", "start = 0.0\nspacing = \"log\""),
-    )
-    .unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out)]);
-    assert!(e.contains("log spacing needs start > 0"), "{e}");
-
-    std::fs::write(
-        &cfg,
-        text.replace("crossbar.r_wire = 1.0", "crossbar.r_wire = -1.0"),
-    )
-    .unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out)]);
-    assert!(e.contains("`crossbar.r_wire` = -1.0: must be ≥ 0 Ω"), "{e}");
-    assert!(!out.exists(), "a rejected study must not create its folder");
-
-    std::fs::write(&cfg, &text).unwrap();
-    let e = err(&["study", s(&cfg), "--out", s(&out), "--shard", "4/3"]);
-    assert!(e.contains("not K/N"), "{e}");
     ok(&["study", s(&cfg), "--out", s(&out)]);
     std::fs::write(&cfg, text.replace("seed = 148", "seed = 149")).unwrap();
     let e = err(&["study", s(&cfg), "--out", s(&out)]);
@@ -315,22 +292,6 @@ fn clear_errors() {
         s(&out),
     ]);
     assert!(e.contains("missing.toml"), "{e}");
-}
-
-/// CSV rows of `text` as header → field maps.
-fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]

@@ -3,73 +3,14 @@
 
 #[path = "../../../tests/support/mnist_dir.rs"]
 mod mnist_support;
-use mnist_support::mnist_dir;
-use std::collections::HashMap;
+mod study_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const XBAR: &str = env!("CARGO_BIN_EXE_xbar");
-
-fn xbar(args: &[&str]) -> Output {
-    Command::new(XBAR)
-        .args(args)
-        .env_remove("XBAR_MNIST_URL")
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = xbar(args);
-    assert!(
-        out.status.success(),
-        "xbar {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn err(args: &[&str]) -> String {
-    let out = xbar(args);
-    assert!(!out.status.success(), "xbar {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Rows of a CSV file as header → value maps.
-fn rows(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = read(path);
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split(',').map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-/// trials.csv without its runtime column (the last).
-fn trials_without_runtime(dir: &Path) -> String {
-    read(&dir.join("trials.csv"))
-        .lines()
-        .map(|l| format!("{}\n", l.rsplit_once(',').unwrap().0))
-        .collect()
-}
+use mnist_support::mnist_dir;
+use study_common::{
+    edit, err, ok, read, rows, s, trials_without_runtime, write_config, xbar, SHIPPED_MODEL,
+};
 
 const IMAGES: usize = 50;
 const SEED: u64 = 7;
@@ -78,18 +19,16 @@ const LEAKS: [f64; 2] = [0.0, -0.1];
 
 /// `images` × 2 trials × 2 leaks on the ideal mapping, 16 time steps.
 fn ideal_study(dir: &Path) -> PathBuf {
-    let path = dir.join("ideal_leak.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        "ideal_leak.toml",
+        &format!(
             "mapping = \"ideal\"\nimages = {IMAGES}\ntrials = 2\nseed = {SEED}\n\n\
              [nonideal]\ninput.timesteps = {TIMESTEPS}\n\n\
              [sweep]\nparameter = \"lif.v_leak\"\nvalues = [{}, {}]\n",
             LEAKS[0], LEAKS[1]
         ),
     )
-    .unwrap();
-    path
 }
 
 /// Accuracy `xbar infer --mapping ideal` reports for the first IMAGES test
@@ -214,52 +153,49 @@ fn network_study_errors_name_the_problem() {
         err(&args)
     };
 
-    // The ideal mapping has no memristors to program.
-    std::fs::write(
-        &cfg,
-        text.replace(
-            "[nonideal]\n",
-            "[nonideal]\ndevice.programming_sigma = 0.1\n",
-        ),
-    )
-    .unwrap();
-    let e = run(None, &mnist);
-    assert!(
-        e.contains("device.programming_sigma describes the memristor array"),
-        "{e}"
-    );
-
-    std::fs::write(
-        &cfg,
-        text.replace("values = [0, -0.1]", "values = [0, nan]"),
-    )
-    .unwrap();
-    let e = run(None, &mnist);
-    assert!(e.contains("finite"), "{e}");
-
-    std::fs::write(&cfg, text.replace("images = 50", "images = 20000")).unwrap();
-    let e = run(None, &mnist);
-    assert!(
-        e.contains("images = 20000 per trial, but the MNIST test set has 10000"),
-        "{e}"
-    );
-
-    std::fs::write(&cfg, &text).unwrap();
     let missing = tmp.path().join("missing.xbm");
-    let e = run(Some(&missing), &mnist);
-    assert!(e.contains("missing.xbm"), "{e}");
-    let e = run(None, tmp.path());
-    assert!(e.contains("not found"), "{e}");
-    assert!(
-        !out.exists(),
-        "a failed start must not create the study folder"
-    );
+    /// (config edit, --model, --mnist, what the error says).
+    type Case<'a> = ((&'a str, &'a str), Option<&'a Path>, &'a Path, &'a str);
+    let cases: &[Case] = &[
+        // The ideal mapping has no memristors to program.
+        (
+            (
+                "[nonideal]\n",
+                "[nonideal]\ndevice.programming_sigma = 0.1\n",
+            ),
+            None,
+            &mnist,
+            "device.programming_sigma describes the memristor array",
+        ),
+        (
+            ("values = [0, -0.1]", "values = [0, nan]"),
+            None,
+            &mnist,
+            "finite",
+        ),
+        (
+            ("images = 50", "images = 20000"),
+            None,
+            &mnist,
+            "images = 20000 per trial, but the MNIST test set has 10000",
+        ),
+        (("", ""), Some(&missing), &mnist, "missing.xbm"),
+        (("", ""), None, tmp.path(), "not found"),
+    ];
+    for ((from, to), model, mnist, says) in cases {
+        std::fs::write(&cfg, edit(&text, from, to)).unwrap();
+        let e = run(*model, mnist);
+        assert!(e.contains(says), "{from} -> {to}: {e}");
+        assert!(
+            !out.exists(),
+            "a failed start must not create the study folder"
+        );
+    }
 }
 
 /// The shipped model with one synapse's weight index changed: another model.
 fn other_model(path: &Path) {
-    let mut model =
-        xbar_snn::model::SharedModel::load(Path::new(xbar_study::network::SHIPPED_MODEL)).unwrap();
+    let mut model = xbar_snn::model::SharedModel::load(Path::new(SHIPPED_MODEL)).unwrap();
     model.layers[2].index[0] ^= 1;
     model.save(path).unwrap();
 }
@@ -271,7 +207,7 @@ fn the_model_file_contents_are_part_of_the_study() {
     let models = tmp.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
     let a = models.join("a.xbm");
-    std::fs::copy(xbar_study::network::SHIPPED_MODEL, &a).unwrap();
+    std::fs::copy(SHIPPED_MODEL, &a).unwrap();
     let same = tmp.path().join("elsewhere.xbm");
     std::fs::copy(&a, &same).unwrap();
     let b = tmp.path().join("b.xbm");

@@ -221,39 +221,12 @@ impl Simulator {
         }
     }
 
-    fn tolerance(&self, k: usize, a: f64, b: f64) -> f64 {
-        let rel = self.opts.reltol * a.abs().max(b.abs());
-        rel + match self.unknowns[k].kind {
-            UnknownKind::Node => self.opts.vntol,
-            UnknownKind::Current => self.opts.abstol,
-            UnknownKind::State { abstol } => abstol,
-        }
-    }
-
-    /// ngspice's convergence test of a solve (NIconvTest): every unknown
-    /// moved less than its tolerance. Records the worst unknown for error
-    /// messages.
-    ///
-    /// The devices' own current checks (DEVconvTest) take no part, exactly
-    /// as in ngspice: its CKTconvTest returns OK after a device counts a
-    /// non-convergence and NIiter stores that return value over the count,
-    /// so the checks never hold Newton back. Applying them anyway diverges
-    /// from ngspice's iteration counts and, worse, with tight tolerances
-    /// (`reltol=1e-12 abstol=1e-20`) never ends: the linearized current
-    /// change `gds·Δvds` of a cell with `vds` of a few µV is then below the
-    /// rounding of the node voltages it is computed from.
+    /// ngspice's convergence test of a solve (see [`unknowns_settled`]).
+    /// Records the worst unknown for error messages.
     fn conv_test(&mut self, old: &[f64]) -> bool {
-        let mut settled = true;
-        let mut worst = (0usize, 0.0f64, 0.0f64);
-        for (k, (&new, &old)) in self.rhs.iter().zip(old).enumerate() {
-            let tol = self.tolerance(k, new, old);
-            let d = (new - old).abs();
-            settled &= d <= tol;
-            if d / tol > worst.1 {
-                worst = (k, d / tol, d);
-            }
-        }
-        self.worst = (worst.0, worst.2);
+        let unknowns = &self.unknowns;
+        let (settled, worst) = unknowns_settled(&self.opts, |k| unknowns[k].kind, &self.rhs, old);
+        self.worst = worst;
         settled
     }
 
@@ -288,20 +261,10 @@ impl Simulator {
                 self.assemble(s, Init::Float, x);
                 return Ok(iterno);
             }
-            let converged = self.conv_test(x) && consistent && iterno != 1;
-            match mode {
-                Init::Float => {
-                    if converged {
-                        return Ok(iterno);
-                    }
-                }
-                Init::Junction => mode = Init::Fix,
-                Init::Fix => {
-                    if converged {
-                        mode = Init::Float;
-                    }
-                }
-                Init::Tran | Init::Predict { .. } => mode = Init::Float,
+            let settled = self.conv_test(x);
+            match next_mode(mode, iterno, settled, consistent) {
+                Some(next) => mode = next,
+                None => return Ok(iterno),
             }
             x.copy_from_slice(&self.rhs);
         }
@@ -489,5 +452,63 @@ impl Simulator {
             d.initial_guess(&mut x);
         }
         x
+    }
+}
+
+/// ngspice's convergence test of a Newton solve (NIconvTest): every
+/// unknown moved from `old` to `new` by at most `reltol·max(|new|, |old|)`
+/// plus `vntol` (nodes), `abstol` (branch currents) or the state's own
+/// tolerance. Returns the verdict and the unknown that came nearest to (or
+/// furthest past) its tolerance, with its change.
+///
+/// The devices' own current checks (DEVconvTest) take no part, exactly as
+/// in ngspice: its CKTconvTest returns OK after a device counts a
+/// non-convergence and NIiter stores that return value over the count, so
+/// the checks never hold Newton back. Applying them anyway diverges from
+/// ngspice's iteration counts and, worse, with tight tolerances
+/// (`reltol=1e-12 abstol=1e-20`) never ends: the linearized current change
+/// `gds·Δvds` of a cell with `vds` of a few µV is then below the rounding
+/// of the node voltages it is computed from.
+pub(crate) fn unknowns_settled(
+    opts: &Options,
+    kind: impl Fn(usize) -> UnknownKind,
+    new: &[f64],
+    old: &[f64],
+) -> (bool, (usize, f64)) {
+    let mut settled = true;
+    let mut worst = (0usize, 0.0f64, 0.0f64);
+    for (k, (&a, &b)) in new.iter().zip(old).enumerate() {
+        let tol = opts.reltol * a.abs().max(b.abs())
+            + match kind(k) {
+                UnknownKind::Node => opts.vntol,
+                UnknownKind::Current => opts.abstol,
+                UnknownKind::State { abstol } => abstol,
+            };
+        let d = (a - b).abs();
+        settled &= d <= tol;
+        if d / tol > worst.1 {
+            worst = (k, d / tol, d);
+        }
+    }
+    (settled, (worst.0, worst.2))
+}
+
+/// ngspice's NIiter after the solve of iteration `iterno` (from 1) run in
+/// `mode`: `None` when Newton has converged (the unknowns `settled`, no
+/// device limited its step, not the first iteration, and past the
+/// junction-initialisation modes), else the mode of the next iteration.
+pub(crate) fn next_mode(
+    mode: Init,
+    iterno: usize,
+    settled: bool,
+    consistent: bool,
+) -> Option<Init> {
+    let converged = settled && consistent && iterno != 1;
+    match mode {
+        Init::Float if converged => None,
+        Init::Fix if converged => Some(Init::Float),
+        Init::Float | Init::Fix => Some(mode),
+        Init::Junction => Some(Init::Fix),
+        Init::Tran | Init::Predict { .. } => Some(Init::Float),
     }
 }

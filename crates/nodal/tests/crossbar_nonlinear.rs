@@ -577,8 +577,41 @@ fn mosfet_case() -> (usize, usize, Vec<f64>, Vec<f64>, Vec<f64>, AccessTransisto
     (rows, cols, g, v, gates, t)
 }
 
-/// The 1T1R crossbar written by `write_spice_deck_1t1r` and run by the
-/// general nodal engine (`xbar sim`'s `run_analyses`).
+/// The 1T1R crossbar written by `write_spice_deck_1t1r`, run by the
+/// general nodal engine (`xbar sim`'s path): its column currents and the
+/// Newton iterations its operating point took.
+fn engine_1t1r(
+    xbar: &Crossbar,
+    g: &[f64],
+    v: &[f64],
+    t: &AccessTransistor,
+    gates: &[f64],
+) -> (Vec<f64>, usize) {
+    let (rows, cols) = (v.len(), g.len() / v.len());
+    let gm = Conductances::new(rows, cols, g.to_vec()).unwrap();
+    let mut deck = Vec::new();
+    xbar.write_spice_deck_1t1r(&mut deck, &gm, v, t, gates)
+        .unwrap();
+    let deck = String::from_utf8(deck).unwrap();
+    assert!(deck.contains(".model xbar_access nmos level=1"), "{deck}");
+    assert!(deck.contains("mcell2_1 m2_1 wl2 "), "{deck}");
+    let circuit = xbar_netlist::parse_str(&deck, std::path::Path::new("1t1r.cir")).unwrap();
+    let mut sim = xbar_nodal::Simulator::new(&circuit).unwrap();
+    let outputs = xbar_nodal::run_on(&mut sim, &circuit).unwrap();
+    let op = outputs
+        .iter()
+        .find(|o| o.kind == xbar_nodal::AnalysisKind::Op)
+        .expect("operating point");
+    let currents = (0..cols)
+        .map(|j| {
+            let name = format!("i(vamm{j})");
+            let at = op.columns.iter().position(|c| *c == name).unwrap();
+            op.rows[0][at]
+        })
+        .collect();
+    (currents, sim.newton_iterations())
+}
+
 #[test]
 fn mosfet_1t1r_matches_general_engine() {
     let (rows, cols, g, v, gates, t) = mosfet_case();
@@ -593,26 +626,7 @@ fn mosfet_1t1r_matches_general_engine() {
         Parasitics::IDEAL,
     ] {
         let xbar = Crossbar::new(rows, cols, par).unwrap();
-        let gm = Conductances::new(rows, cols, g.clone()).unwrap();
-        let mut deck = Vec::new();
-        xbar.write_spice_deck_1t1r(&mut deck, &gm, &v, &t, &gates)
-            .unwrap();
-        let deck = String::from_utf8(deck).unwrap();
-        assert!(deck.contains(".model xbar_access nmos level=1"), "{deck}");
-        assert!(deck.contains("mcell2_1 m2_1 wl2 "), "{deck}");
-        let circuit = xbar_netlist::parse_str(&deck, std::path::Path::new("1t1r.cir")).unwrap();
-        let outputs = xbar_nodal::run_analyses(&circuit).unwrap();
-        let op = outputs
-            .iter()
-            .find(|o| o.kind == xbar_nodal::AnalysisKind::Op)
-            .expect("operating point");
-        let engine: Vec<f64> = (0..cols)
-            .map(|j| {
-                let name = format!("i(vamm{j})");
-                let at = op.columns.iter().position(|c| *c == name).unwrap();
-                op.rows[0][at]
-            })
-            .collect();
+        let (engine, _) = engine_1t1r(&xbar, &g, &v, &t, &gates);
         let s = xbar
             .solve_1t1r(&linear_cells(&g), &t, &gates, &v, NewtonOptions::default())
             .unwrap();
@@ -625,6 +639,59 @@ fn mosfet_1t1r_matches_general_engine() {
         // Transistor drop: the ideal-switch model is visibly off.
         assert!(s.max_relative_difference() > 1e-2);
     }
+}
+
+/// The emitted deck's own tolerances (reltol 1e-12, vntol 1e-15, abstol
+/// 1e-20) on a 16 x 16 array of transistors, some of whose cells carry tens
+/// of nA: a stop that also demanded each transistor's linearized current
+/// change be below `reltol·|I| + abstol` never came, since
+/// that change is then below what the rounding of the node voltages allows.
+/// The solver stops as the engine does (node test, no limiting) and needs
+/// no more iterations than the engine on the same circuit.
+#[test]
+fn tight_tolerance_1t1r_array_converges_like_the_engine() {
+    let k = 16;
+    let par = Parasitics {
+        r_row: 1.0,
+        r_col: 1.0,
+        r_driver: 10.0,
+        r_sense: 10.0,
+    };
+    let g: Vec<f64> = (0..k * k)
+        .map(|c| 1e-6 + (1e-4 - 1e-6) * (((c / k) * 5 + (c % k) * 3) % 11) as f64 / 10.0)
+        .collect();
+    let v: Vec<f64> = (0..k)
+        .map(|i| 0.04 + 0.42 * ((i * 7) % k) as f64 / (k - 1) as f64)
+        .collect();
+    let gates = vec![1.8; k];
+    let t = nmos("vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02");
+    let xbar = Crossbar::new(k, k, par).unwrap();
+    let (engine, engine_iterations) = engine_1t1r(&xbar, &g, &v, &t, &gates);
+    let s = xbar
+        .solve_1t1r(
+            &linear_cells(&g),
+            &t,
+            &gates,
+            &v,
+            NewtonOptions {
+                rel_tol: 1e-12,
+                abs_tol: 1e-15,
+                current_abs_tol: 1e-20,
+                ..NewtonOptions::default()
+            },
+        )
+        .unwrap();
+    assert_close(
+        "tight 1T1R vs engine",
+        &s.solution.column_currents,
+        &engine,
+        1e-9,
+    );
+    assert!(
+        s.iterations <= engine_iterations,
+        "{} iterations, engine {engine_iterations}",
+        s.iterations
+    );
 }
 
 #[test]

@@ -69,6 +69,25 @@ impl ColumnAdc {
         self.code(x) as f64 * self.lsb
     }
 
+    /// `out[j] += read(sums[j])` for finite sums, written so that the
+    /// compiler vectorises it: for a non-negative `t`, `t as i32` is
+    /// `t.floor()`, and the integer code is exact in `f64`, so each term
+    /// has the bits of [`Self::read`].
+    #[inline(always)]
+    pub fn add_reads(&self, sums: &[f32], out: &mut [f32]) {
+        if self.bits == 0 {
+            for (o, &x) in out.iter_mut().zip(sums) {
+                *o += x;
+            }
+            return;
+        }
+        let (lo, top) = (self.lo as f64, (self.hi - self.lo) as f64);
+        for (o, &x) in out.iter_mut().zip(sums) {
+            let t = (x as f64 * self.scale + 0.5 - lo).max(0.0).min(top);
+            *o += ((lo + t.floor()) * self.lsb) as f32;
+        }
+    }
+
     /// Full-scale range, input units.
     pub fn range(&self) -> f64 {
         self.range

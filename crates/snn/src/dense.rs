@@ -14,7 +14,8 @@
 //! once per trial with the crossbar solver (rayon over tiles); a column's
 //! differential current `I+ - I-` is digitised by a signed `adc.bits`
 //! converter over `+-adc.range` (default: every row of the tile at full
-//! weight) with `xbar_periph`'s transfer function ([`crate::adc`]: LSB
+//! weight, or calibrated on training images with `adc.calibration`, see
+//! [`crate::calibrate`]) with `xbar_periph`'s transfer function ([`crate::adc`]: LSB
 //! `2 range / 2^bits`, codes `-2^(bits-1)..2^(bits-1)`), scaled back to
 //! weight units, and the partial sums of the row tiles are added digitally
 //! before the LIF neurons.
@@ -67,6 +68,8 @@ struct DenseLayer {
     w: Vec<f32>,
     /// The column converter, in weight units.
     adc: ColumnAdc,
+    /// Weight units per siemens of differential conductance.
+    unit: f64,
 }
 
 /// The dense accelerator of one trial.
@@ -186,6 +189,7 @@ impl DenseMapping {
             .enumerate()
             .map(|(l, layer)| {
                 let unit = c_max[l] * layer.format.lsb() / (g_hi - g_lo);
+                // Calibrated ranges replace this later (`set_adc_ranges`).
                 let rows = tile.min(layer.n_in) as f64;
                 let range = match hw.adc_range {
                     Some(r) => r / V_READ * unit,
@@ -198,6 +202,7 @@ impl DenseMapping {
                     n_out: layer.n_out,
                     w: vec![0.0; layer.n_in * layer.n_out],
                     adc,
+                    unit,
                 })
             })
             .collect::<Result<_, SnnError>>()?;
@@ -376,15 +381,41 @@ impl DenseMapping {
     pub fn adc(&self, layer: usize) -> &ColumnAdc {
         &self.layers[layer].adc
     }
-}
 
-/// One converter reading of a partial sum in weight units.
-#[inline(always)]
-fn convert(adc: &ColumnAdc, x: f32) -> f32 {
-    if adc.is_ideal() {
-        x
-    } else {
-        adc.read(x as f64) as f32
+    /// Layers (weight matrices).
+    pub fn layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Layer `layer`'s converter range as a column current, A (what
+    /// `adc.range` would have to be to give it).
+    pub fn adc_range_amps(&self, layer: usize) -> f64 {
+        let l = &self.layers[layer];
+        l.adc.range() / l.unit * V_READ
+    }
+
+    /// Layer `layer`'s effective weights, input-major `n_in x n_out`,
+    /// weight units: what the column converters' partial sums add up.
+    pub fn weights(&self, layer: usize) -> &[f32] {
+        &self.layers[layer].w
+    }
+
+    /// Gives every layer's column converters a new range (weight units,
+    /// one per layer), keeping their resolution.
+    pub fn set_adc_ranges(&mut self, ranges: &[f64]) -> Result<(), SnnError> {
+        if ranges.len() != self.layers.len() {
+            return Err(SnnError::Shape(format!(
+                "{} converter ranges for {} layers",
+                ranges.len(),
+                self.layers.len()
+            )));
+        }
+        for (l, (layer, &range)) in self.layers.iter_mut().zip(ranges).enumerate() {
+            layer.adc = ColumnAdc::new(layer.adc.bits(), range, true).map_err(|e| {
+                SnnError::Hardware(format!("layer {} column converters: {e}", l + 1))
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -402,21 +433,36 @@ pub struct DenseScratch {
     masks: Vec<u64>,
     /// Per set, the first spike not yet assigned to a tile.
     cursors: Vec<usize>,
+    /// Per set, its last row in the current tile (tile-relative).
+    last_rows: Vec<usize>,
+    /// Per set, a row held back by [`TileSums`].
+    held_rows: Vec<usize>,
 }
 
 /// Adds one tile's weight rows into the partial sums of the sets that
-/// spiked on them, then folds the converted partial sums into the outputs.
+/// spiked on them and folds the converted partial sums into the outputs.
 /// Plain loops that the compiler vectorises for the dispatched instruction
 /// set; the adds are element-wise, so the vector width changes no result.
+///
+/// A set's partial sum is not zeroed and then added to: its first row is
+/// held back and added to the second (`a + b` for `(0 + a) + b`), and with
+/// ideal converters the last row goes straight into the output
+/// (`out + (partial + row)`). Both give the bits of the plain order, since
+/// `0 + x` differs from `x` only for `x = -0`, and adding `+0` or `-0`
+/// leaves the outputs (zeros, never `-0`, on entry) unchanged; converters
+/// read `+0` and `-0` alike.
 struct TileSums<'a> {
     /// The tile's rows of the layer's weights, `masks.len() x n`.
     w: &'a [f32],
     n: usize,
     masks: &'a [u64],
+    /// Per set, its last row in this tile (only read for present sets).
+    last_rows: &'a [usize],
+    /// Per set, the row held back (working memory).
+    held_rows: &'a mut [usize],
     /// The sets with a spike in this tile.
     present: u64,
-    /// `sets x n` partial sums (zero on entry for the present sets) and
-    /// outputs.
+    /// `sets x n` partial sums (any values on entry) and outputs.
     partial: &'a mut [f32],
     out: &'a mut [f32],
     adc: &'a ColumnAdc,
@@ -428,25 +474,66 @@ impl pulp::WithSimd for TileSums<'_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let n = self.n;
-        for (row, &mask) in self.w.chunks_exact(n).zip(self.masks) {
+        let ideal = self.adc.is_ideal();
+        let row_of = |r: usize| &self.w[r * n..(r + 1) * n];
+        // Sets without a row yet, and sets whose only row is held back.
+        let mut empty = self.present;
+        let mut held = 0u64;
+        for (r, &mask) in self.masks.iter().enumerate() {
+            let row = row_of(r);
             let mut m = mask;
             while m != 0 {
                 let k = m.trailing_zeros() as usize;
-                for (p, &x) in self.partial[k * n..(k + 1) * n].iter_mut().zip(row) {
-                    *p += x;
-                }
                 m &= m - 1;
+                let bit = 1u64 << k;
+                let last = self.last_rows[k] == r;
+                let partial = &mut self.partial[k * n..(k + 1) * n];
+                let out = &mut self.out[k * n..(k + 1) * n];
+                if empty & bit != 0 {
+                    empty &= !bit;
+                    if ideal && last {
+                        for (o, &x) in out.iter_mut().zip(row) {
+                            *o += x;
+                        }
+                    } else {
+                        self.held_rows[k] = r;
+                        held |= bit;
+                    }
+                } else if held & bit != 0 {
+                    held &= !bit;
+                    let first = row_of(self.held_rows[k]);
+                    if ideal && last {
+                        for ((o, &a), &x) in out.iter_mut().zip(first).zip(row) {
+                            *o += a + x;
+                        }
+                    } else {
+                        for ((p, &a), &x) in partial.iter_mut().zip(first).zip(row) {
+                            *p = a + x;
+                        }
+                    }
+                } else if ideal && last {
+                    for ((o, &p), &x) in out.iter_mut().zip(partial.iter()).zip(row) {
+                        *o += p + x;
+                    }
+                } else {
+                    for (p, &x) in partial.iter_mut().zip(row) {
+                        *p += x;
+                    }
+                }
             }
         }
-        // A set without spikes in this tile would add a converted 0.0,
-        // which leaves the sums (never -0.0) unchanged: skip it.
+        if ideal {
+            return;
+        }
         let mut m = self.present;
         while m != 0 {
             let k = m.trailing_zeros() as usize;
-            let out = &mut self.out[k * n..(k + 1) * n];
-            for (o, &p) in out.iter_mut().zip(&self.partial[k * n..(k + 1) * n]) {
-                *o += convert(self.adc, p);
-            }
+            let sums = if held & (1 << k) != 0 {
+                row_of(self.held_rows[k])
+            } else {
+                &self.partial[k * n..(k + 1) * n]
+            };
+            self.adc.add_reads(sums, &mut self.out[k * n..(k + 1) * n]);
             m &= m - 1;
         }
     }
@@ -506,9 +593,7 @@ impl Mapping for DenseMapping {
         }
         out.fill(0.0);
         for block in partial.chunks_exact(n) {
-            for (o, &p) in out.iter_mut().zip(block) {
-                *o += convert(&l.adc, p);
-            }
+            l.adc.add_reads(block, out);
         }
     }
 
@@ -534,6 +619,8 @@ impl Mapping for DenseMapping {
         s.partial.resize(sets.len() * n, 0.0);
         s.cursors.clear();
         s.cursors.resize(sets.len(), 0);
+        s.last_rows.resize(sets.len(), 0);
+        s.held_rows.resize(sets.len(), 0);
         let arch = pulp::Arch::new();
         for r0 in (0..n_in).step_by(self.tile) {
             let rows = self.tile.min(n_in - r0);
@@ -548,13 +635,15 @@ impl Mapping for DenseMapping {
                 }
                 if *c > first {
                     present |= 1 << k;
-                    s.partial[k * n..(k + 1) * n].fill(0.0);
+                    s.last_rows[k] = set[*c - 1] as usize - r0;
                 }
             }
             arch.dispatch(TileSums {
                 w: &l.w[r0 * n..(r0 + rows) * n],
                 n,
                 masks: &s.masks,
+                last_rows: &s.last_rows,
+                held_rows: &mut s.held_rows,
                 present,
                 partial: &mut s.partial,
                 out: &mut out[..sets.len() * n],

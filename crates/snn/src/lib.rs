@@ -12,6 +12,8 @@
 //! - [`nonideal`]: the dotted keys of `--nonideal` files.
 //! - [`adc`]: the column converters of the crossbar mappings, with
 //!   `xbar-periph`'s transfer function.
+//! - [`calibrate`]: the dense mapping's converter ranges calibrated on
+//!   training images.
 //! - [`shared`]: the paper's mapping, shared weights bit-sliced in binary
 //!   memristor arrays read through the crossbar solver.
 //! - [`dense`]: the conventional mapping, differential conductance pairs
@@ -22,6 +24,7 @@
 //! - [`report`]: the CSV files `xbar infer` writes.
 
 pub mod adc;
+pub mod calibrate;
 pub mod dense;
 pub mod mlp;
 pub mod mnist;

@@ -5,16 +5,19 @@
 //! of the physical array (`device.*`, `drift.*`, `faults.*`, `crossbar.*`,
 //! `adc.*`) describe hardware the ideal mapping does not have; asking the
 //! ideal mapping for them is an error rather than a silent no-op.
+//! `adc.calibration`, `adc.percentile` and `adc.calibration_images` choose
+//! how the dense mapping's converters get their range ([`crate::calibrate`]).
 
 use std::path::{Path, PathBuf};
 
 use xbar_memristor::drift::{Drift, PcmDrift, RramRelaxation};
 use xbar_memristor::stats::{Compensation, NonIdealConfig};
 
+use crate::calibrate::{AdcCalibration, DEFAULT_IMAGES, DEFAULT_PERCENTILE};
 use crate::snn::Encoding;
 
 /// Keys of the physical array, meaningful only for crossbar mappings.
-pub const HARDWARE_KEYS: [&str; 17] = [
+pub const HARDWARE_KEYS: [&str; 20] = [
     "device.programming_sigma",
     "device.read_noise_sigma",
     "device.g_min",
@@ -32,6 +35,9 @@ pub const HARDWARE_KEYS: [&str; 17] = [
     "crossbar.r_sense",
     "adc.bits",
     "adc.range",
+    "adc.calibration",
+    "adc.percentile",
+    "adc.calibration_images",
 ];
 
 /// Neuron and input keys, honoured by every mapping.
@@ -74,6 +80,10 @@ pub struct HardwareSettings {
     pub adc_bits: u32,
     /// `adc.range`: full-scale column current, A (default: the LRS read current).
     pub adc_range: Option<f64>,
+    /// `adc.calibration`, `adc.percentile`, `adc.calibration_images`: how
+    /// the dense mapping's converters get their range when `adc.range` is
+    /// not given (see [`crate::calibrate`]).
+    pub adc_calibration: AdcCalibration,
 }
 
 /// Every setting of a `--nonideal` table.
@@ -173,6 +183,9 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
     let mut s = Settings::default();
     let hw = &mut s.hardware;
     let mut drift_model: Option<String> = None;
+    let mut calibration: Option<String> = None;
+    let mut percentile: Option<f64> = None;
+    let mut calibration_images: Option<usize> = None;
     for (key, value) in flatten(table) {
         let bad = |why: &str| KeyError::Value {
             key: key.clone(),
@@ -270,6 +283,25 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
                 _ => return Err(bad("must be an integer from 0 (ideal) to 16")),
             },
             "adc.range" => hw.adc_range = Some(positive()?),
+            "adc.calibration" => match value.as_str() {
+                Some(m @ ("full_scale" | "percentile")) => calibration = Some(m.to_string()),
+                _ => return Err(bad("must be \"full_scale\" or \"percentile\"")),
+            },
+            "adc.percentile" => match number {
+                Some(p) if p > 0.0 && p <= 100.0 => percentile = Some(p),
+                _ => return Err(bad("must be a percentile in (0, 100]")),
+            },
+            "adc.calibration_images" => match value.as_integer() {
+                Some(n) if (1..=MAX_CALIBRATION_IMAGES as i64).contains(&n) => {
+                    calibration_images = Some(n as usize)
+                }
+                _ => {
+                    let why = format!(
+                        "must be an integer from 1 to {MAX_CALIBRATION_IMAGES} (training images)"
+                    );
+                    return Err(bad(&why));
+                }
+            },
             _ => return Err(KeyError::Unknown { key }),
         }
         s.keys.push((key, value.to_string()));
@@ -281,6 +313,7 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
             _ => Drift::None,
         });
     }
+    hw.adc_calibration = adc_calibration(calibration, percentile, calibration_images, mapping)?;
     let p_on = hw.device.stuck_on_rate.unwrap_or(0.0);
     let p_off = hw.device.stuck_off_rate.unwrap_or(0.0);
     if p_on + p_off > 1.0 {
@@ -303,4 +336,47 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
         }
     }
     Ok(s)
+}
+
+/// Training images `adc.calibration_images` may ask for: the MNIST training
+/// set.
+pub const MAX_CALIBRATION_IMAGES: usize = 60_000;
+
+/// The calibration the three `adc.*` calibration keys ask for.
+///
+/// `adc.percentile` and `adc.calibration_images` without `adc.calibration`
+/// are an error rather than a silent full-scale run; with an explicit
+/// `adc.calibration = "full_scale"` they are accepted and unused, so a
+/// study can sweep `adc.calibration` over both modes with one base table.
+fn adc_calibration(
+    mode: Option<String>,
+    percentile: Option<f64>,
+    images: Option<usize>,
+    mapping: &str,
+) -> Result<AdcCalibration, KeyError> {
+    let needs_mode = |key: &str, value: String| KeyError::Value {
+        key: key.into(),
+        value,
+        why: "only used with adc.calibration = \"percentile\", which is not set".into(),
+    };
+    match mode.as_deref() {
+        Some("percentile") if mapping == "dense" => Ok(AdcCalibration::Percentile {
+            percentile: percentile.unwrap_or(DEFAULT_PERCENTILE),
+            images: images.unwrap_or(DEFAULT_IMAGES),
+        }),
+        Some("percentile") => Err(KeyError::Value {
+            key: "adc.calibration".into(),
+            value: "\"percentile\"".into(),
+            why: format!(
+                "calibrated ranges are built for the dense mapping's column converters, \
+                 not for --mapping {mapping}"
+            ),
+        }),
+        Some(_) => Ok(AdcCalibration::FullScale),
+        None => match (percentile, images) {
+            (Some(p), _) => Err(needs_mode("adc.percentile", p.to_string())),
+            (_, Some(n)) => Err(needs_mode("adc.calibration_images", n.to_string())),
+            _ => Ok(AdcCalibration::FullScale),
+        },
+    }
 }

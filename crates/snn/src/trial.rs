@@ -2,6 +2,7 @@
 //! the study engine both call. A run is a pure function of its arguments:
 //! the device sample and the input spike trains both derive from the seed.
 
+use crate::calibrate::{self, Calibration};
 use crate::dense::DenseMapping;
 use crate::mnist::Dataset;
 use crate::model::SharedModel;
@@ -49,6 +50,22 @@ impl Default for Conversion {
     }
 }
 
+/// The images of a run: the test images it classifies and the training
+/// images that `adc.calibration = "percentile"` calibrates on (the first
+/// `adc.calibration_images` of them). A plain `&Dataset` is test images
+/// alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Images<'a> {
+    pub test: &'a Dataset,
+    pub train: Option<&'a Dataset>,
+}
+
+impl<'a> From<&'a Dataset> for Images<'a> {
+    fn from(test: &'a Dataset) -> Self {
+        Images { test, train: None }
+    }
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug)]
 pub struct Run {
@@ -57,6 +74,8 @@ pub struct Run {
     pub shared: Option<(SharedMapping, Resources)>,
     /// The dense mapping's tiles and effective matrices.
     pub dense: Option<DenseMapping>,
+    /// The dense mapping's converter calibration, when one ran.
+    pub calibration: Option<Calibration>,
     pub config: SnnConfig,
     pub lif: Vec<LifParams>,
 }
@@ -87,22 +106,24 @@ pub fn configure(
     (lif, config)
 }
 
-/// Runs every image of `data` with `mapping` under `settings`.
-pub fn run(
+/// Runs every test image of `data` with `mapping` under `settings`.
+pub fn run<'a>(
     model: &SharedModel,
-    data: &Dataset,
+    data: impl Into<Images<'a>>,
     mapping: &str,
     settings: &Settings,
     conversion: &Conversion,
     seed: u64,
     progress: bool,
 ) -> Result<Run, SnnError> {
+    let Images { test: data, train } = data.into();
     let (lif, config) = configure(model, settings, conversion, seed);
     match mapping {
         "ideal" => Ok(Run {
             outcome: snn::infer(&IdealMapping::new(model)?, &lif, data, &config, progress)?,
             shared: None,
             dense: None,
+            calibration: None,
             config,
             lif,
         }),
@@ -114,17 +135,20 @@ pub fn run(
                 outcome,
                 shared: Some((m, resources)),
                 dense: None,
+                calibration: None,
                 config,
                 lif,
             })
         }
         "dense" => {
-            let m = DenseMapping::new(model, &settings.hardware, seed)?;
+            let mut m = DenseMapping::new(model, &settings.hardware, seed)?;
+            let calibration = calibrate::apply(&mut m, &settings.hardware, &lif, train, &config)?;
             let outcome = snn::infer(&m, &lif, data, &config, progress)?;
             Ok(Run {
                 outcome,
                 shared: None,
                 dense: Some(m),
+                calibration,
                 config,
                 lif,
             })
@@ -137,10 +161,11 @@ pub fn run(
 /// exceeds the count) through `model` under `mapping` (see [`MAPPINGS`])
 /// and the non-idealities of `nonideal` (dotted keys, see
 /// [`crate::nonideal`]), with [`Conversion::default`]. `seed` sets the
-/// device sample and the input spike trains.
-pub fn run_trial(
+/// device sample and the input spike trains. Calibrated converters need
+/// `data`'s training images ([`Images`]).
+pub fn run_trial<'a>(
     model: &SharedModel,
-    data: &Dataset,
+    data: impl Into<Images<'a>>,
     mapping: &str,
     nonideal: &toml::Table,
     images: usize,
@@ -150,10 +175,11 @@ pub fn run_trial(
         return Err(SnnError::UnknownMapping(mapping.to_string()));
     }
     let settings = nonideal::from_table(nonideal, mapping)?;
-    let test = data.truncated(images.min(data.len()));
+    let Images { test, train } = data.into();
+    let test = test.truncated(images.min(test.len()));
     let r = run(
         model,
-        &test,
+        Images { test: &test, train },
         mapping,
         &settings,
         &Conversion::default(),

@@ -78,3 +78,28 @@ fn converter_settings_the_bank_rejects_are_errors() {
     assert!(ColumnAdc::new(8, f64::NAN, false).is_err());
     assert!(ColumnAdc::new(17, 1.0, true).is_err());
 }
+
+#[test]
+fn vectorised_reads_add_exactly_what_single_reads_add() {
+    for (bits, range, signed) in [
+        (8, 1.0, true),
+        (6, 3.7e-4, true),
+        (3, 1.0, false),
+        (0, 1.0, true),
+    ] {
+        let adc = ColumnAdc::new(bits, range, signed).unwrap();
+        let sums: Vec<f32> = probes(&adc, signed, 40 + bits as u64)
+            .into_iter()
+            .map(|x| x as f32)
+            .collect();
+        let start: Vec<f32> = (0..sums.len())
+            .map(|k| (k % 7) as f32 * 0.125 * range as f32)
+            .collect();
+        let mut out = start.clone();
+        adc.add_reads(&sums, &mut out);
+        for ((&x, &o0), &o) in sums.iter().zip(&start).zip(&out) {
+            let want = o0 + adc.read(x as f64) as f32;
+            assert_eq!(o.to_bits(), want.to_bits(), "{bits} bits: x = {x}");
+        }
+    }
+}

@@ -178,3 +178,80 @@ fn dense_converters_are_periph_adcs_over_the_tile_range() {
     let e = DenseMapping::new(&model, &one.hardware, 1).unwrap_err();
     assert!(e.to_string().contains("column converters"), "{e}");
 }
+
+/// Spike sets that exercise every path of the lockstep sums: no spike, one
+/// spike, one or two spikes in a tile, spikes in one tile only, sparse and
+/// dense sets, and the same rows in several sets.
+fn spike_sets(n_in: usize, seed: u64) -> Vec<Vec<u32>> {
+    use rand::Rng;
+    let mut rng = xbar_snn::stream_rng(seed, 0);
+    let mut sets = vec![
+        vec![],
+        vec![0],
+        vec![n_in as u32 - 1],
+        vec![3, 70],
+        vec![5, 6, 7],
+        (0..64).collect(),
+    ];
+    for density in [0.01, 0.03, 0.1, 0.3, 0.03, 0.1] {
+        sets.push(
+            (0..n_in as u32)
+                .filter(|_| rng.random_bool(density))
+                .collect(),
+        );
+    }
+    sets.push(sets[8].clone());
+    sets
+}
+
+#[test]
+fn lockstep_sums_are_those_of_each_set_alone_bit_for_bit() {
+    use snn::{Mapping, Presynaptic};
+    let model = shipped();
+    for text in [
+        "[crossbar]\ntile = 64\nr_wire = 2\n",
+        "[crossbar]\ntile = 64\nr_wire = 2\n[adc]\nbits = 6\nrange = 2e-4\n",
+        "[crossbar]\ntile = 100\n[adc]\nbits = 4\nrange = 5e-5\n",
+    ] {
+        let s = settings(text);
+        let m = DenseMapping::new(&model, &s.hardware, 4).unwrap();
+        for layer in 0..2 {
+            let (n_in, n) = (m.sizes()[layer], m.sizes()[layer + 1]);
+            let sets = spike_sets(n_in, layer as u64);
+            let refs: Vec<&[u32]> = sets.iter().map(Vec::as_slice).collect();
+            let mut scratch = m.scratch();
+            // Stale values from an earlier call must not leak in.
+            let mut together = vec![f32::NAN; sets.len() * n];
+            m.spike_inputs(layer, &refs[..3], &mut together, &mut scratch);
+            m.spike_inputs(layer, &refs, &mut together, &mut scratch);
+            let mut rng = xbar_snn::stream_rng(0, 0);
+            for (k, set) in refs.iter().enumerate() {
+                let mut alone = vec![f32::NAN; n];
+                m.synaptic_input(
+                    layer,
+                    Presynaptic::Spikes(set),
+                    &mut alone,
+                    &mut scratch,
+                    &mut rng,
+                );
+                let got = &together[k * n..(k + 1) * n];
+                let same = got
+                    .iter()
+                    .zip(&alone)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(
+                    same,
+                    "{text:?} layer {layer} set {k} ({} spikes)",
+                    set.len()
+                );
+                // (Corner pixels may have all-zero weights.)
+                if set.len() > 50 {
+                    assert!(
+                        alone.iter().any(|&x| x != 0.0),
+                        "{text:?}: set {k} sums nothing"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -83,7 +83,7 @@ pub struct StudyConfig {
     pub seed: u64,
     /// `model`: the model file of the network mappings, resolved against the
     /// config's folder; `None` leaves the choice to the caller (the CLI's
-    /// `--model`, else the shipped model).
+    /// `--model`, else [`crate::locate_model`]).
     pub model: Option<PathBuf>,
     /// Base non-ideality table: `nonideal_file` with the inline `[nonideal]`
     /// table laid over it.

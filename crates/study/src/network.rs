@@ -2,7 +2,8 @@
 //! "dense"`): every trial is a run of `xbar infer` on the first `images`
 //! MNIST test images, through [`xbar_snn::trial::run_trial`].
 //!
-//! The model and the test images are loaded once and shared by all trials.
+//! The model, the test images and the training images (for calibrated ADC
+//! ranges, `adc.calibration`) are loaded once and shared by all trials.
 //! The model file's content hash ([`ModelId`]) is part of the study's
 //! identity, so a study folder never mixes the trials of two models.
 //! A trial's device sample and input spike trains derive from its seed
@@ -11,30 +12,28 @@
 //! base table's input coding (`input.*`) and nothing else.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flate2::read::GzDecoder;
 use xbar_snn::mnist::{self, Dataset, MnistError};
 use xbar_snn::model::{ModelError, SharedModel};
 use xbar_snn::nonideal::KeyError;
-use xbar_snn::trial::run_trial;
+use xbar_snn::trial::{run_trial, Images};
 
 use crate::evaluator::{Evaluator, TrialResult};
-use crate::model::ModelId;
+use crate::model::{locate_model, LocateError, ModelId};
 use crate::value::{ParameterSpec, ValueKind};
 
 /// The mappings this evaluator runs: those xbar-snn's trial entry point knows.
 pub use xbar_snn::trial::MAPPINGS as NETWORK_MAPPINGS;
-
-/// The model shipped with the repository, the default of `xbar study`.
-pub const SHIPPED_MODEL: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/mnist_shared.xbm");
 
 /// Why the network evaluator could not be set up or a trial could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
     #[error("mapping `{0}` is not one the network runs; expected one of: {known}", known = NETWORK_MAPPINGS.join(", "))]
     Mapping(String),
+    #[error(transparent)]
+    Locate(#[from] LocateError),
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error(transparent)]
@@ -159,6 +158,24 @@ pub const NETWORK_PARAMETERS: &[ParameterSpec] = &[
         "ADC full-scale column current",
     ),
     spec(
+        "adc.calibration",
+        ValueKind::Text,
+        "",
+        "ADC range without adc.range: full_scale or percentile (dense)",
+    ),
+    spec(
+        "adc.percentile",
+        ValueKind::Float,
+        "%",
+        "percentile of |partial sum| a calibrated ADC range spans",
+    ),
+    spec(
+        "adc.calibration_images",
+        ValueKind::Integer,
+        "images",
+        "MNIST training images the ADC ranges are calibrated on",
+    ),
+    spec(
         "lif.v_th",
         ValueKind::Float,
         "× V_th",
@@ -212,6 +229,9 @@ pub struct NetworkEvaluator {
     model: SharedModel,
     model_id: ModelId,
     test: Dataset,
+    /// Training images for calibrated converter ranges (none: such trials
+    /// fail with xbar-snn's message).
+    train: Option<Dataset>,
 }
 
 impl NetworkEvaluator {
@@ -231,7 +251,17 @@ impl NetworkEvaluator {
             model,
             model_id,
             test,
+            train: None,
         })
+    }
+
+    /// The same evaluator with training images that calibrated converter
+    /// ranges (`adc.calibration = "percentile"`) are taken on.
+    pub fn with_training(self, train: Dataset) -> Self {
+        NetworkEvaluator {
+            train: Some(train),
+            ..self
+        }
     }
 
     /// Reads a model file, returning the model and the identity of exactly
@@ -252,9 +282,9 @@ impl NetworkEvaluator {
         Ok((SharedModel::from_bytes(&bytes, path)?, id))
     }
 
-    /// Loads the model (`model`, else [`SHIPPED_MODEL`]) and MNIST the way
-    /// `xbar infer` does (`mnist`, else `XBAR_MNIST_DIR`, else the cache,
-    /// downloading with a progress bar if `progress`).
+    /// Loads the model (`model`, else the one [`locate_model`] finds) and
+    /// MNIST the way `xbar infer` does (`mnist`, else `XBAR_MNIST_DIR`, else
+    /// the cache, downloading with a progress bar if `progress`).
     pub fn load(
         mapping: &str,
         model: Option<&Path>,
@@ -264,10 +294,10 @@ impl NetworkEvaluator {
         if !NETWORK_MAPPINGS.contains(&mapping) {
             return Err(NetworkError::Mapping(mapping.to_string()));
         }
-        let model_path = model.map_or_else(|| PathBuf::from(SHIPPED_MODEL), Path::to_path_buf);
+        let model_path = locate_model(model)?;
         let (model, model_id) = NetworkEvaluator::read_model(&model_path)?;
-        let test = mnist::load(mnist, progress)?.test;
-        NetworkEvaluator::new(mapping, model, model_id, test)
+        let data = mnist::load(mnist, progress)?;
+        Ok(NetworkEvaluator::new(mapping, model, model_id, data.test)?.with_training(data.train))
     }
 
     pub fn mapping(&self) -> &str {
@@ -297,12 +327,17 @@ impl NetworkEvaluator {
                 available: self.test.len(),
             });
         }
-        let outcome = run_trial(&self.model, &self.test, mapping, nonideal, images, seed).map_err(
-            |source| NetworkError::Snn {
-                mapping: mapping.to_string(),
-                source,
-            },
-        )?;
+        let data = Images {
+            test: &self.test,
+            train: self.train.as_ref(),
+        };
+        let outcome =
+            run_trial(&self.model, data, mapping, nonideal, images, seed).map_err(|source| {
+                NetworkError::Snn {
+                    mapping: mapping.to_string(),
+                    source,
+                }
+            })?;
         Ok(TrialResult {
             accuracy: outcome.accuracy,
             images: outcome.images,
@@ -360,6 +395,10 @@ impl Evaluator for NetworkEvaluator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The model shipped with the repository.
+    const SHIPPED_MODEL: &str =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/mnist_shared.xbm");
 
     #[test]
     fn parameters_are_the_keys_of_xbar_infer() {
@@ -445,6 +484,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("device.programming_sigma = -0.1"), "{e}");
+    }
+
+    #[test]
+    fn calibrated_adc_ranges_take_the_training_images() {
+        let cal = table(
+            "adc.bits = 4\nadc.calibration = \"percentile\"\nadc.calibration_images = 3\ninput.timesteps = 2",
+        );
+        let without = evaluator("dense", 2).unwrap();
+        without.validate(&cal).unwrap();
+        let e = without.evaluate(&cal, 2, 1).unwrap_err().to_string();
+        assert!(e.contains("needs the MNIST training images"), "{e}");
+        let blank = |n: usize| Dataset {
+            images: vec![0; n * mnist::PIXELS],
+            labels: vec![1; n],
+            rows: mnist::SIDE,
+            cols: mnist::SIDE,
+        };
+        let e = evaluator("dense", 2)
+            .unwrap()
+            .with_training(blank(2))
+            .evaluate(&cal, 2, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only 2 training images"), "{e}");
+        let r = evaluator("dense", 2)
+            .unwrap()
+            .with_training(blank(3))
+            .evaluate(&cal, 2, 1)
+            .unwrap();
+        assert_eq!(r.images, 2);
     }
 
     #[test]

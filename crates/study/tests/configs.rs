@@ -64,6 +64,6 @@ fn shipped_configs_are_valid() {
         }
     }
     // Every listed non-ideality for both mappings (issue 7).
-    assert_eq!(mappings.get("dense"), Some(&9));
+    assert_eq!(mappings.get("dense"), Some(&11));
     assert_eq!(mappings.get("shared"), Some(&8));
 }

@@ -8,8 +8,9 @@
 //! emits. The transistor is the nodal engine's own level-1 device (ngspice
 //! mos1: square law, LAMBDA, body effect through GAMMA/PHI, bulk junction
 //! diodes with `gmin`, drain/source swap when `V_ds < 0`, `fetlim`/`limvds`/
-//! `pnjlim` limiting, SPICE's device convergence test), built from the same
-//! model card, so this solver, `xbar sim` and ngspice see one circuit.
+//! `pnjlim` limiting), built from the same model card, and Newton stops by
+//! the engine's own test, so this solver, `xbar sim` and ngspice see one
+//! circuit and converge on it alike.
 //!
 //! The Jacobian is not symmetric (the transconductance couples the gate
 //! and source sides), so the crossbar's Cholesky cannot be used: the
@@ -26,7 +27,8 @@ use super::nonlinear::{CellIv, NewtonOptions, NonlinearSolution};
 use super::solution::Solution;
 use super::topology::{Elem, Node};
 use super::{Crossbar, CrossbarError, RowMode};
-use crate::devices::{self, Device, Init, LoadCtx, NodeMap, Phase, Setup, States};
+use crate::devices::{self, Device, Init, LoadCtx, NodeMap, Phase, Setup, States, UnknownKind};
+use crate::engine::{next_mode, unknowns_settled};
 use crate::matrix::{LuFailure, PatternBuilder, Slot, SparseLu, Stamp};
 use crate::options::Options;
 use crate::output::NodalError;
@@ -209,10 +211,13 @@ impl Crossbar {
     /// Solves the 1T1R crossbar whose cell `(i,j)` has I-V
     /// `cells[i*cols + j]` in series with the level-1 NMOS `access` gated
     /// by `gates[i]` (V), for row inputs `v` (see the module docs for the
-    /// circuit). Newton with ngspice's limiting; converged when every node
-    /// moved by less than `abs_tol + rel_tol · max(|v|, |V_g|)`, no
-    /// transistor was limited and each passes SPICE's current test
-    /// (`reltol = rel_tol`, `abstol` 1e-18 A). Column currents are the
+    /// circuit). Newton with ngspice's limiting, stopped as the general
+    /// engine stops (the same code): every unknown moved by at most
+    /// `rel_tol · max(|new|, |old|)` plus `abs_tol` (nodes) or
+    /// `current_abs_tol` (source branch currents), no transistor was
+    /// limited, and ngspice's junction-initialisation iterations are past;
+    /// so the solver converges on what `xbar sim` converges on for the
+    /// deck of [`Crossbar::write_spice_deck_1t1r`]. Column currents are the
     /// ammeter currents into the virtual grounds; `cell_currents` are the
     /// currents entering the cells at their row terminals (the two differ by
     /// the transistors' junction leakage to the body).
@@ -311,7 +316,8 @@ impl Crossbar {
             .collect();
         let opts = Options {
             reltol: options.rel_tol,
-            abstol: 1e-18,
+            vntol: options.abs_tol,
+            abstol: options.current_abs_tol,
             ..Options::default()
         };
         let mut mos = access.build_devices(&terminals, &map, &opts)?;
@@ -330,8 +336,6 @@ impl Crossbar {
         let mut values = pattern.new_values();
         let mut rhs = vec![0.0; total];
 
-        let v_scale = v.iter().chain(gates).fold(0.0f64, |s, a| s.max(a.abs()));
-        let tol = options.abs_tol + options.rel_tol * v_scale;
         // Pinned nodes start at their values so damping never throttles
         // them; the rest from the ideal-switch chord model, each internal
         // node at its column node (a fully on transistor).
@@ -352,6 +356,9 @@ impl Crossbar {
         }
         x[gate0..gate0 + rows].copy_from_slice(gates);
         let mut last = (f64::INFINITY, 0usize);
+        // ngspice's MODEINITJCT: transistors start at their standard
+        // guesses, then follow the iterate with limiting.
+        let mut mode = Init::Junction;
         for iteration in 1..=options.max_iterations {
             values.fill(0.0);
             rhs.fill(0.0);
@@ -360,13 +367,7 @@ impl Crossbar {
                 sources: SourceMode::Dc,
                 src_fact: 1.0,
                 opts: &opts,
-                // ngspice's MODEINITJCT: transistors start at their standard
-                // guesses, then follow the iterate with limiting.
-                init: if iteration == 1 {
-                    Init::Junction
-                } else {
-                    Init::Float
-                },
+                init: mode,
             };
             let mut m = Stamp::new(&pattern, &mut values, &mut rhs);
             for w in &wires {
@@ -403,9 +404,9 @@ impl Crossbar {
                 m.conductance(&cell_slots[k], g);
                 m.current(Some(row), Some(mid), current - g * vc);
             }
-            let mut settled = true;
+            let mut consistent = true;
             for d in &mut mos {
-                settled &= d.load(&ctx, &x, &mut states, &mut m);
+                consistent &= d.load(&ctx, &x, &mut states, &mut m);
             }
             lu.factor(&values).map_err(|e| match e {
                 LuFailure::Structural(col) => CrossbarError::Singular(format!(
@@ -422,7 +423,14 @@ impl Crossbar {
                     self.describe_1t1r(k, n, mid0, gate0, nodes)
                 )));
             }
-            settled &= mos.iter().all(|d| d.converged(&ctx, &states, &x, &x_new));
+            let kind = |k| {
+                if k < nodes {
+                    UnknownKind::Node
+                } else {
+                    UnknownKind::Current
+                }
+            };
+            let (settled, _) = unknowns_settled(&opts, kind, &x_new, &x);
             let step = x_new[..nodes]
                 .iter()
                 .zip(&x[..nodes])
@@ -443,7 +451,7 @@ impl Crossbar {
             for (xi, xn) in x.iter_mut().zip(&x_new) {
                 *xi += scale * (xn - *xi);
             }
-            if settled && step <= tol {
+            let Some(next) = next_mode(mode, iteration, settled, consistent) else {
                 let column_currents = ground_node
                     .iter()
                     .map(|&p| {
@@ -476,7 +484,8 @@ impl Crossbar {
                     linear_column_currents,
                     internal_voltages: x[mid0..mid0 + rows * cols].to_vec(),
                 });
-            }
+            };
+            mode = next;
         }
         Err(CrossbarError::AccessNoConvergence {
             row: last.1 / cols,

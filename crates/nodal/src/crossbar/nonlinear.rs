@@ -129,10 +129,16 @@ impl CellIv for MemristorCell {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NewtonOptions {
     pub max_iterations: usize,
-    /// Converged when every node voltage moved by less than
-    /// `abs_tol + rel_tol · max|v|` (V) in the last iteration.
+    /// Two-terminal cells ([`Crossbar::solve_nonlinear`]): converged when
+    /// every node voltage moved by less than `abs_tol + rel_tol · max|v|`
+    /// (V) in the last iteration. 1T1R ([`Crossbar::solve_1t1r`]): the
+    /// general engine's per-unknown test, with `rel_tol` as ngspice's
+    /// `reltol` and `abs_tol` as its `vntol`.
     pub abs_tol: f64,
     pub rel_tol: f64,
+    /// 1T1R only: ngspice's `abstol` (A), the absolute tolerance on the
+    /// branch currents of the drivers and column ammeters.
+    pub current_abs_tol: f64,
     /// Largest node-voltage change per iteration (V); bigger steps are
     /// scaled down, which keeps exponential I-Vs from overshooting.
     pub max_step: f64,
@@ -144,6 +150,7 @@ impl Default for NewtonOptions {
             max_iterations: 100,
             abs_tol: 1e-14,
             rel_tol: 1e-11,
+            current_abs_tol: 1e-18,
             max_step: 0.2,
         }
     }

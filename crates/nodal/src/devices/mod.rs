@@ -233,13 +233,6 @@ pub struct LoadCtx<'a> {
     pub init: Init,
 }
 
-impl LoadCtx<'_> {
-    /// Absolute plus relative current tolerance (SPICE's device check).
-    pub fn current_tol(&self, a: f64, b: f64) -> f64 {
-        self.opts.reltol * a.abs().max(b.abs()) + self.opts.abstol
-    }
-}
-
 /// A junction-type voltage for this iteration, as ngspice's device loads
 /// choose it: `fresh` from the iterate, the accepted value in `slot` at the
 /// start of a transient, or an extrapolation of the accepted history.
@@ -278,16 +271,6 @@ pub trait Device: Send + std::fmt::Debug {
     /// when the device is not yet self-consistent (voltage limiting applied
     /// or its current prediction missed), which keeps Newton iterating.
     fn load(&mut self, ctx: &LoadCtx<'_>, x: &[f64], st: &mut States, m: &mut Stamp<'_>) -> bool;
-
-    /// SPICE's device convergence test after a solve: does the
-    /// linearization of the last load predict the device's current at the
-    /// iterate (`old` is the iterate the load used, `new` the solve's result)?
-    /// The engine's Newton does not consult it, as ngspice's NIiter
-    /// effectively does not (see `Simulator::conv_test`); solvers running
-    /// their own Newton over devices (the crossbar's 1T1R path) may.
-    fn converged(&self, _ctx: &LoadCtx<'_>, _st: &States, _old: &[f64], _new: &[f64]) -> bool {
-        true
-    }
 
     /// Writes the device's own unknowns' starting values (a `uic` transient
     /// starts from these instead of an operating point).

@@ -45,7 +45,9 @@ pub struct Mosfet {
     vcrit: f64,
     gmin: f64,
     slots: Slots,
-    op: OpPoint,
+    /// Turn-on voltage of the last load, which the next one limits `vgs`
+    /// against (ngspice's `MOS1von`).
+    von: f64,
     /// State slots of vbs, vgs, vds (type-normalized) of the last load.
     vslot: usize,
 }
@@ -63,25 +65,6 @@ struct Slots {
     sd: Slot,
     bd: Slot,
     bs: Slot,
-}
-
-/// Terminal voltages (type-normalized) and linearization of the last load.
-#[derive(Debug, Default, Clone, Copy)]
-struct OpPoint {
-    vbs: f64,
-    vgs: f64,
-    vds: f64,
-    von: f64,
-    cd: f64,
-    cbs: f64,
-    cbd: f64,
-    gm: f64,
-    gds: f64,
-    gmbs: f64,
-    gbd: f64,
-    gbs: f64,
-    /// +1 in normal mode (vds >= 0), -1 with drain and source swapped.
-    mode: f64,
 }
 
 fn volt(x: &[f64], n: Unknown) -> f64 {
@@ -171,10 +154,7 @@ impl Mosfet {
             vcrit: vt * (vt / (std::f64::consts::SQRT_2 * is)).ln(),
             gmin: opts.gmin,
             slots: Slots::default(),
-            op: OpPoint {
-                mode: 1.0,
-                ..OpPoint::default()
-            },
+            von: 0.0,
             vslot: 0,
         })
     }
@@ -278,7 +258,7 @@ impl Device for Mosfet {
                 let (mut vbs, mut vgs, mut vds) = (vbs, vgs, vds);
                 let vgdo = ogs - ods;
                 let mut vgd = vgs - vds;
-                let von = self.op.von;
+                let von = self.von;
                 if ods >= 0.0 {
                     vgs = fetlim(vgs, ogs, von);
                     vds = vgs - vgd;
@@ -319,21 +299,7 @@ impl Device for Mosfet {
         } else {
             self.channel(vgd, -vds, vbd)
         };
-        self.op = OpPoint {
-            vbs,
-            vgs,
-            vds,
-            von,
-            cd: mode * cdrain - cbd,
-            cbs,
-            cbd,
-            gm,
-            gds,
-            gmbs,
-            gbd,
-            gbs,
-            mode,
-        };
+        self.von = von;
 
         let (xnrm, xrev) = if mode > 0.0 { (1.0, 0.0) } else { (0.0, 1.0) };
         let cdreq = if mode > 0.0 {
@@ -359,25 +325,5 @@ impl Device for Mosfet {
         m.add(s.bd, -gbd);
         m.add(s.bs, -gbs);
         !limited
-    }
-
-    fn converged(&self, ctx: &LoadCtx<'_>, _: &States, _old: &[f64], x: &[f64]) -> bool {
-        let t = self.sign;
-        let vbs = t * (volt(x, self.b) - volt(x, self.s));
-        let vgs = t * (volt(x, self.g) - volt(x, self.s));
-        let vds = t * (volt(x, self.d) - volt(x, self.s));
-        let o = &self.op;
-        let (dvbs, dvgs, dvds) = (vbs - o.vbs, vgs - o.vgs, vds - o.vds);
-        let dvbd = dvbs - dvds;
-        let dvgd = dvgs - dvds;
-        let cdhat = if o.mode > 0.0 {
-            o.cd - o.gbd * dvbd + o.gmbs * dvbs + o.gm * dvgs + o.gds * dvds
-        } else {
-            o.cd - (o.gbd - o.gmbs) * dvbd - o.gm * dvgd + o.gds * dvds
-        };
-        let cb = o.cbs + o.cbd;
-        let cbhat = cb + o.gbd * dvbd + o.gbs * dvbs;
-        (cdhat - o.cd).abs() < ctx.current_tol(cdhat, o.cd)
-            && (cbhat - cb).abs() <= ctx.current_tol(cbhat, cb)
     }
 }
