@@ -25,6 +25,7 @@ fn infer(extra: &[&str], out: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xbar"))
         .args(&args)
         .env_remove("XBAR_MNIST_URL")
+        .env_remove("XBAR_MODEL")
         .output()
         .unwrap()
 }
@@ -112,6 +113,7 @@ fn calibrated_six_bit_converters_recover_the_accuracy() {
             .arg("--out")
             .arg(&out)
             .env_remove("XBAR_MNIST_URL")
+            .env_remove("XBAR_MODEL")
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -11,6 +11,7 @@ fn xbar(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xbar"))
         .args(args)
         .env_remove("XBAR_MNIST_URL")
+        .env_remove("XBAR_MODEL")
         .output()
         .unwrap()
 }

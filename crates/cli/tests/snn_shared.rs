@@ -29,6 +29,7 @@ fn infer(extra: &[&str], out: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_xbar"))
         .args(&args)
         .env_remove("XBAR_MNIST_URL")
+        .env_remove("XBAR_MODEL")
         .output()
         .unwrap()
 }
