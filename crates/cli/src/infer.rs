@@ -50,7 +50,7 @@ pub enum NormArg {
 #[derive(clap::Args)]
 pub struct Args {
     /// Model file [default: $XBAR_MODEL, else models/mnist_shared.xbm in
-    /// the working folder or one above it, else the one beside the xbar
+    /// the working folder or any folder above it, else the one beside the xbar
     /// executable (<exe dir>/../../models/)].
     #[arg(long)]
     model: Option<PathBuf>,

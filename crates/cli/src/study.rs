@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use xbar_study::{
-    cancel_on_interrupt, load_results, merge_dirs, render_csv, render_markdown, run_study,
-    Evaluator, NetworkEvaluator, PointSummary, RunOptions, RunReport, Shard, Study, StudyConfig,
-    StudyError, SyntheticEvaluator, NETWORK_MAPPINGS, NETWORK_PARAMETERS, PAPER_ACCURACY,
+    calibrates_adc_ranges, cancel_on_interrupt, load_results, merge_dirs, render_csv,
+    render_markdown, run_study, Evaluator, NetworkEvaluator, PointSummary, RunOptions, RunReport,
+    Shard, Study, StudyConfig, StudyError, SyntheticEvaluator, NETWORK_MAPPINGS,
+    NETWORK_PARAMETERS, PAPER_ACCURACY,
 };
 
 #[derive(clap::Args)]
@@ -100,7 +101,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             // loading the model and verifying MNIST.
             let study = Study::new(&config, NETWORK_PARAMETERS)?;
             let model = args.model.as_deref().or(config.model.as_deref());
-            let evaluator = NetworkEvaluator::load(mapping, model, args.mnist.as_deref(), true)?;
+            let mut evaluator =
+                NetworkEvaluator::load(mapping, model, args.mnist.as_deref(), true)?;
+            if calibrates_adc_ranges(&config) {
+                evaluator = evaluator.with_adc_range_metrics();
+            }
             let available = evaluator.available_images();
             if config.images > available {
                 bail!(

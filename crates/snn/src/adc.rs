@@ -1,12 +1,14 @@
 //! The column converters of the crossbar mappings: `xbar_periph`'s ADC
 //! transfer function (ideal, noiseless converter with a fixed range),
 //! evaluated without the bank's per-call bookkeeping so that the inference
-//! hot loop can apply it to single partial sums.
+//! hot loop can apply it to partial sums.
 //!
 //! The constants (LSB and code bounds) come from an [`AdcBank`] built on
 //! the same settings, and [`ColumnAdc::read`] repeats that bank's
 //! arithmetic (`f64`, codes by rounding half up, clipping to the end
-//! codes), so the two agree bit for bit (tested in `tests/adc.rs`).
+//! codes), so the two agree bit for bit; the hot loop's
+//! [`ColumnAdc::add_reads`] is `read` in a form the compiler vectorises,
+//! again bit for bit (both tested in `tests/adc.rs`).
 
 use xbar_periph::{AdcBank, AdcConfig, PeriphError, RangeSpec};
 
@@ -69,10 +71,11 @@ impl ColumnAdc {
         self.code(x) as f64 * self.lsb
     }
 
-    /// `out[j] += read(sums[j])` for finite sums, written so that the
-    /// compiler vectorises it: for a non-negative `t`, `t as i32` is
-    /// `t.floor()`, and the integer code is exact in `f64`, so each term
-    /// has the bits of [`Self::read`].
+    /// `out[j] += read(sums[j])`, written so that the compiler vectorises
+    /// it: for a non-negative `t`, `t as i32` is `t.floor()`, and the
+    /// integer code is exact in `f64`, so each term has the bits of
+    /// [`Self::read`] (a NaN sum reads as the lowest code in both: `max`
+    /// drops it here, the saturating cast there).
     #[inline(always)]
     pub fn add_reads(&self, sums: &[f32], out: &mut [f32]) {
         if self.bits == 0 {

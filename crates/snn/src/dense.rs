@@ -410,10 +410,20 @@ impl DenseMapping {
                 self.layers.len()
             )));
         }
-        for (l, (layer, &range)) in self.layers.iter_mut().zip(ranges).enumerate() {
-            layer.adc = ColumnAdc::new(layer.adc.bits(), range, true).map_err(|e| {
-                SnnError::Hardware(format!("layer {} column converters: {e}", l + 1))
-            })?;
+        // All or nothing: a bad range leaves every converter as it was.
+        let adcs = self
+            .layers
+            .iter()
+            .zip(ranges)
+            .enumerate()
+            .map(|(l, (layer, &range))| {
+                ColumnAdc::new(layer.adc.bits(), range, true).map_err(|e| {
+                    SnnError::Hardware(format!("layer {} column converters: {e}", l + 1))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (layer, adc) in self.layers.iter_mut().zip(adcs) {
+            layer.adc = adc;
         }
         Ok(())
     }
@@ -449,8 +459,9 @@ pub struct DenseScratch {
 /// ideal converters the last row goes straight into the output
 /// (`out + (partial + row)`). Both give the bits of the plain order, since
 /// `0 + x` differs from `x` only for `x = -0`, and adding `+0` or `-0`
-/// leaves the outputs (zeros, never `-0`, on entry) unchanged; converters
-/// read `+0` and `-0` alike.
+/// leaves an output unchanged: outputs start at `+0` and never become
+/// `-0` (a sum is `-0` only if both addends are); converters read `+0`
+/// and `-0` alike.
 struct TileSums<'a> {
     /// The tile's rows of the layer's weights, `masks.len() x n`.
     w: &'a [f32],

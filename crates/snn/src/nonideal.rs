@@ -314,6 +314,17 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
         });
     }
     hw.adc_calibration = adc_calibration(calibration, percentile, calibration_images, mapping)?;
+    if let (AdcCalibration::Percentile { .. }, Some(range)) = (&hw.adc_calibration, hw.adc_range) {
+        // Two answers to one question; silently keeping one would mislabel
+        // the run's results.
+        return Err(KeyError::Value {
+            key: "adc.range".into(),
+            value: range.to_string(),
+            why: "a fixed range and adc.calibration = \"percentile\" contradict each other; \
+                  set one of them"
+                .into(),
+        });
+    }
     let p_on = hw.device.stuck_on_rate.unwrap_or(0.0);
     let p_off = hw.device.stuck_off_rate.unwrap_or(0.0);
     if p_on + p_off > 1.0 {

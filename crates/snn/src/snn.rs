@@ -978,6 +978,7 @@ fn symmetric_difference(
     on.clear();
     off.clear();
     // Both lists ascend: their last entries bound the bitsets.
+    debug_assert!(before.is_sorted() && now.is_sorted());
     let top = before
         .last()
         .into_iter()

@@ -27,6 +27,10 @@ pub struct TrialOutcome {
     pub images: usize,
     /// Simulation throughput of this trial on this machine.
     pub frames_per_s: f64,
+    /// The dense mapping's column-converter range of every layer as a
+    /// column current, A (calibrated or full scale); empty for the other
+    /// mappings.
+    pub adc_ranges: Vec<f64>,
 }
 
 /// How the ANN is converted into neurons (choices that are not
@@ -190,5 +194,10 @@ pub fn run_trial<'a>(
         accuracy: r.outcome.accuracy(&test.labels),
         images: r.outcome.images(),
         frames_per_s: r.outcome.frames_per_s(),
+        adc_ranges: r
+            .dense
+            .as_ref()
+            .map(|m| (0..m.layers()).map(|l| m.adc_range_amps(l)).collect())
+            .unwrap_or_default(),
     })
 }

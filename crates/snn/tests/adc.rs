@@ -88,10 +88,17 @@ fn vectorised_reads_add_exactly_what_single_reads_add() {
         (0, 1.0, true),
     ] {
         let adc = ColumnAdc::new(bits, range, signed).unwrap();
-        let sums: Vec<f32> = probes(&adc, signed, 40 + bits as u64)
+        let mut sums: Vec<f32> = probes(&adc, signed, 40 + bits as u64)
             .into_iter()
             .map(|x| x as f32)
             .collect();
+        sums.extend([
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MAX,
+            -f32::MAX,
+        ]);
         let start: Vec<f32> = (0..sums.len())
             .map(|k| (k % 7) as f32 * 0.125 * range as f32)
             .collect();

@@ -138,7 +138,7 @@ fn range_is_the_percentile_of_the_constructed_partial_sums() {
 }
 
 #[test]
-fn explicit_range_wins_and_full_scale_stays_the_default() {
+fn explicit_range_is_kept_and_full_scale_stays_the_default() {
     let model = four_by_two();
     let train = constructed_images(40);
     let test = constructed_images(4);
@@ -158,9 +158,7 @@ fn explicit_range_wins_and_full_scale_stays_the_default() {
         )
         .unwrap()
     };
-    let explicit = run_with(
-        "crossbar.tile = 2\nadc.bits = 4\nadc.range = 3.5e-5\nadc.calibration = \"percentile\"\nadc.calibration_images = 40",
-    );
+    let explicit = run_with("crossbar.tile = 2\nadc.bits = 4\nadc.range = 3.5e-5");
     assert!(explicit.calibration.is_none());
     let amps = explicit.dense.unwrap().adc_range_amps(0);
     assert!((amps / 3.5e-5 - 1.0).abs() < 1e-12, "{amps}");
@@ -173,6 +171,17 @@ fn explicit_range_wins_and_full_scale_stays_the_default() {
     // Full scale is 2 rows of (G_hi - G_lo) at the read voltage: 2 x 100 uS x 0.2 V.
     let amps = by_default.adc_range_amps(0);
     assert!((amps / 4e-5 - 1.0).abs() < 1e-12, "{amps}");
+
+    // A fixed range and a calibrated one contradict each other.
+    let both =
+        "crossbar.tile = 2\nadc.bits = 4\nadc.range = 3.5e-5\nadc.calibration = \"percentile\"";
+    let e = nonideal::from_table(&both.parse().unwrap(), "dense")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("adc.range = 0.000035") && e.contains("contradict"),
+        "{e}"
+    );
 
     // Ideal converters have no range to calibrate: nothing runs.
     let ideal = run_with(

@@ -35,8 +35,8 @@ pub trait Evaluator: Sync {
     }
 
     /// Names of the extra per-trial numbers (columns of `trials.csv`).
-    fn metrics(&self) -> &[&'static str] {
-        &[]
+    fn metrics(&self) -> Vec<String> {
+        Vec::new()
     }
 
     /// Rejects values the evaluator cannot run (out of range, unknown

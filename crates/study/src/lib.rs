@@ -51,7 +51,9 @@ pub use evaluator::{Evaluator, TrialResult};
 pub use interrupt::cancel_on_interrupt;
 pub use merge::{merge_dirs, MergeReport};
 pub use model::{locate_model, LocateError, ModelId, MODEL_ENV, MODEL_FILE};
-pub use network::{NetworkError, NetworkEvaluator, NETWORK_MAPPINGS, NETWORK_PARAMETERS};
+pub use network::{
+    calibrates_adc_ranges, NetworkError, NetworkEvaluator, NETWORK_MAPPINGS, NETWORK_PARAMETERS,
+};
 pub use run::{run_study, RunOptions, RunReport, Shard};
 pub use seed::{reference_seed, trial_seed};
 pub use stats::{summarize, t_975, Stats};

@@ -20,6 +20,7 @@ use xbar_snn::model::{ModelError, SharedModel};
 use xbar_snn::nonideal::KeyError;
 use xbar_snn::trial::{run_trial, Images};
 
+use crate::config::StudyConfig;
 use crate::evaluator::{Evaluator, TrialResult};
 use crate::model::{locate_model, LocateError, ModelId};
 use crate::value::{ParameterSpec, ValueKind};
@@ -232,6 +233,26 @@ pub struct NetworkEvaluator {
     /// Training images for calibrated converter ranges (none: such trials
     /// fail with xbar-snn's message).
     train: Option<Dataset>,
+    /// True if each layer's converter range is a trial metric (off unless
+    /// asked for: metric columns are part of a study's identity).
+    range_metrics: bool,
+}
+
+/// True if `config` chooses the dense mapping's converter ranges by
+/// calibration (`adc.calibration` in its base table or swept): each trial's
+/// ranges then depend on its device sample, and a user wants them beside
+/// the accuracy ([`NetworkEvaluator::with_adc_range_metrics`]).
+pub fn calibrates_adc_ranges(config: &StudyConfig) -> bool {
+    let in_base = config
+        .nonideal
+        .get("adc")
+        .and_then(|a| a.as_table())
+        .is_some_and(|a| a.contains_key("calibration"));
+    let swept = config
+        .sweeps
+        .iter()
+        .any(|s| s.parameter == "adc.calibration");
+    config.mapping == "dense" && (in_base || swept)
 }
 
 impl NetworkEvaluator {
@@ -252,7 +273,18 @@ impl NetworkEvaluator {
             model_id,
             test,
             train: None,
+            range_metrics: false,
         })
+    }
+
+    /// The same evaluator reporting each layer's column-converter range
+    /// (A, `adc_range_layer<l>_a` as in `xbar infer`'s summary) as trial
+    /// metrics, if its mapping has converter ranges (only `dense` does).
+    pub fn with_adc_range_metrics(self) -> Self {
+        NetworkEvaluator {
+            range_metrics: self.mapping == "dense",
+            ..self
+        }
     }
 
     /// The same evaluator with training images that calibrated converter
@@ -297,7 +329,14 @@ impl NetworkEvaluator {
         let model_path = locate_model(model)?;
         let (model, model_id) = NetworkEvaluator::read_model(&model_path)?;
         let data = mnist::load(mnist, progress)?;
-        Ok(NetworkEvaluator::new(mapping, model, model_id, data.test)?.with_training(data.train))
+        let evaluator = NetworkEvaluator::new(mapping, model, model_id, data.test)?;
+        // Only the dense mapping calibrates on training images; the other
+        // mappings need not hold the 47 MB.
+        Ok(if mapping == "dense" {
+            evaluator.with_training(data.train)
+        } else {
+            evaluator
+        })
     }
 
     pub fn mapping(&self) -> &str {
@@ -343,7 +382,11 @@ impl NetworkEvaluator {
             images: outcome.images,
             // frames/s depends on the machine and the load; it would break
             // the bit-identity of trials.csv, and runtime_s already has it.
-            metrics: Vec::new(),
+            metrics: if self.range_metrics {
+                outcome.adc_ranges
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -357,6 +400,15 @@ impl Evaluator for NetworkEvaluator {
 
     fn model(&self) -> Option<&ModelId> {
         Some(&self.model_id)
+    }
+
+    fn metrics(&self) -> Vec<String> {
+        if !self.range_metrics {
+            return Vec::new();
+        }
+        (1..=self.model.layers.len())
+            .map(|l| format!("adc_range_layer{l}_a"))
+            .collect()
     }
 
     fn validate(&self, nonideal: &toml::Table) -> Result<(), NetworkError> {
@@ -514,6 +566,62 @@ mod tests {
             .evaluate(&cal, 2, 1)
             .unwrap();
         assert_eq!(r.images, 2);
+    }
+
+    #[test]
+    fn calibrated_studies_report_each_layers_converter_range() {
+        let blank = Dataset {
+            images: vec![0; 3 * mnist::PIXELS],
+            labels: vec![1; 3],
+            rows: mnist::SIDE,
+            cols: mnist::SIDE,
+        };
+        let dense = evaluator("dense", 2).unwrap().with_training(blank);
+        assert!(dense.metrics().is_empty());
+        let dense = dense.with_adc_range_metrics();
+        assert_eq!(
+            dense.metrics(),
+            [
+                "adc_range_layer1_a",
+                "adc_range_layer2_a",
+                "adc_range_layer3_a"
+            ]
+        );
+        // Blank training images give no partial sums to calibrate on, so
+        // every layer keeps the full-scale range: 128 rows at G_max = 100 µS
+        // read at 0.2 V.
+        let cal = table(
+            "adc.bits = 4\nadc.calibration = \"percentile\"\nadc.calibration_images = 3\ninput.timesteps = 2",
+        );
+        for (nonideal, want) in [
+            (cal, 128.0 * 100e-6 * 0.2),
+            (table("adc.bits = 4\nadc.range = 1e-4"), 1e-4),
+        ] {
+            let r = dense.evaluate(&nonideal, 2, 1).unwrap();
+            assert_eq!(r.metrics.len(), 3);
+            for m in r.metrics {
+                assert!((m - want).abs() <= 1e-12 * want, "{m} vs {want}");
+            }
+        }
+        // Only the dense mapping has converter ranges.
+        let shared = evaluator("shared", 2).unwrap().with_adc_range_metrics();
+        assert!(shared.metrics().is_empty());
+        let config =
+            |text: &str| StudyConfig::parse(text, Path::new("study.toml"), Path::new(".")).unwrap();
+        let sweep =
+            "images = 2\ntrials = 1\nseed = 1\n[[sweep]]\nparameter = \"adc.bits\"\nvalues = [4]\n";
+        assert!(calibrates_adc_ranges(&config(&format!(
+            "mapping = \"dense\"\n{sweep}[nonideal.adc]\ncalibration = \"percentile\"\n"
+        ))));
+        assert!(calibrates_adc_ranges(&config(
+            "mapping = \"dense\"\nimages = 2\ntrials = 1\nseed = 1\n[[sweep]]\nparameter = \"adc.calibration\"\nvalues = [\"full_scale\", \"percentile\"]\n"
+        )));
+        assert!(!calibrates_adc_ranges(&config(&format!(
+            "mapping = \"dense\"\n{sweep}"
+        ))));
+        assert!(!calibrates_adc_ranges(&config(&format!(
+            "mapping = \"shared\"\n{sweep}[nonideal.adc]\ncalibration = \"percentile\"\n"
+        ))));
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub fn run_study<E: Evaluator>(
             evaluator: model::describe(evaluator.model()),
         });
     }
-    let metrics: Vec<String> = evaluator.metrics().iter().map(|m| m.to_string()).collect();
+    let metrics = evaluator.metrics();
     store::check_metric_names(study, &metrics).map_err(|message| StudyError::Directory {
         path: out.to_path_buf(),
         message,

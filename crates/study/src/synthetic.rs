@@ -168,8 +168,8 @@ impl Evaluator for SyntheticEvaluator {
         PARAMETERS
     }
 
-    fn metrics(&self) -> &[&'static str] {
-        &["expected_accuracy"]
+    fn metrics(&self) -> Vec<String> {
+        vec!["expected_accuracy".into()]
     }
 
     fn validate(&self, nonideal: &toml::Table) -> Result<(), SyntheticError> {

@@ -59,8 +59,8 @@ impl Evaluator for Linear {
         PARAMS
     }
 
-    fn metrics(&self) -> &[&'static str] {
-        &["x"]
+    fn metrics(&self) -> Vec<String> {
+        vec!["x".into()]
     }
 
     fn reference(&self, _: &toml::Table, _: usize, _: u64) -> Result<Option<f64>, Refused> {

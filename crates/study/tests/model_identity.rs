@@ -18,7 +18,7 @@ impl Evaluator for WithModel {
         SyntheticEvaluator.parameters()
     }
 
-    fn metrics(&self) -> &[&'static str] {
+    fn metrics(&self) -> Vec<String> {
         SyntheticEvaluator.metrics()
     }
 

@@ -216,8 +216,10 @@ impl Crossbar {
     /// `rel_tol · max(|new|, |old|)` plus `abs_tol` (nodes) or
     /// `current_abs_tol` (source branch currents), no transistor was
     /// limited, and ngspice's junction-initialisation iterations are past;
-    /// so the solver converges on what `xbar sim` converges on for the
-    /// deck of [`Crossbar::write_spice_deck_1t1r`]. Column currents are the
+    /// with `rel_tol`, `abs_tol` and `current_abs_tol` equal to the deck's
+    /// `reltol`, `vntol` and `abstol`, the solver converges on what `xbar
+    /// sim` converges on for the deck of [`Crossbar::write_spice_deck_1t1r`]
+    /// (the defaults are looser). Column currents are the
     /// ammeter currents into the virtual grounds; `cell_currents` are the
     /// currents entering the cells at their row terminals (the two differ by
     /// the transistors' junction leakage to the body).
