@@ -343,33 +343,9 @@ impl<'a> Mapping for Recorder<'a> {
         s: &mut RecorderScratch<'a>,
         _rng: &mut ChaCha8Rng,
     ) {
-        let w = self.dense.weights(layer);
-        let tile = self.dense.tile();
         let n = self.sizes[layer + 1];
-        let blocks = self.sizes[layer].div_ceil(tile);
         let (partial, active) = (&mut s.partial, &mut s.active);
-        partial.clear();
-        partial.resize(blocks * n, 0.0);
-        active.clear();
-        active.resize(blocks, false);
-        let mut add = |i: usize, a: f32| {
-            let b = i / tile;
-            active[b] = true;
-            for (p, &x) in partial[b * n..(b + 1) * n]
-                .iter_mut()
-                .zip(&w[i * n..(i + 1) * n])
-            {
-                *p += a * x;
-            }
-        };
-        match pre {
-            Presynaptic::Spikes(rows) => rows.iter().for_each(|&i| add(i as usize, 1.0)),
-            Presynaptic::Analog(values) => values
-                .iter()
-                .enumerate()
-                .filter(|(_, &a)| a != 0.0)
-                .for_each(|(i, &a)| add(i, a)),
-        }
+        self.dense.tile_partial_sums(layer, pre, partial, active);
         out.fill(0.0);
         let tail = &mut s.tails[layer];
         for (block, _) in partial

@@ -400,6 +400,42 @@ impl DenseMapping {
         &self.layers[layer].w
     }
 
+    /// The partial sums layer `layer`'s column converters see for input
+    /// `pre`: `n_out` sums per row tile in `partial`, each formed in row
+    /// order, and in `active` whether the tile had any input row (a tile
+    /// without one reads exactly 0).
+    pub fn tile_partial_sums(
+        &self,
+        layer: usize,
+        pre: Presynaptic<'_>,
+        partial: &mut Vec<f32>,
+        active: &mut Vec<bool>,
+    ) {
+        let l = &self.layers[layer];
+        let n = l.n_out;
+        let blocks = self.sizes[layer].div_ceil(self.tile);
+        partial.clear();
+        partial.resize(blocks * n, 0.0);
+        active.clear();
+        active.resize(blocks, false);
+        let mut add = |i: usize, a: f32| {
+            let b = i / self.tile;
+            active[b] = true;
+            let row = &l.w[i * n..(i + 1) * n];
+            for (p, &w) in partial[b * n..(b + 1) * n].iter_mut().zip(row) {
+                *p += a * w;
+            }
+        };
+        match pre {
+            Presynaptic::Spikes(rows) => rows.iter().for_each(|&i| add(i as usize, 1.0)),
+            Presynaptic::Analog(values) => values
+                .iter()
+                .enumerate()
+                .filter(|(_, &a)| a != 0.0)
+                .for_each(|(i, &a)| add(i, a)),
+        }
+    }
+
     /// Gives every layer's column converters a new range (weight units,
     /// one per layer), keeping their resolution.
     pub fn set_adc_ranges(&mut self, ranges: &[f64]) -> Result<(), SnnError> {
@@ -447,6 +483,8 @@ pub struct DenseScratch {
     last_rows: Vec<usize>,
     /// Per set, a row held back by [`TileSums`].
     held_rows: Vec<usize>,
+    /// Per row tile, whether the current input has a row in it.
+    active: Vec<bool>,
 }
 
 /// Adds one tile's weight rows into the partial sums of the sets that
@@ -581,30 +619,10 @@ impl Mapping for DenseMapping {
         s: &mut DenseScratch,
         _rng: &mut rand_chacha::ChaCha8Rng,
     ) {
-        let l = &self.layers[layer];
-        let n = l.n_out;
-        let blocks = self.sizes[layer].div_ceil(self.tile);
-        let partial = &mut s.partial;
-        partial.clear();
-        partial.resize(blocks * n, 0.0);
-        let mut add = |i: usize, a: f32| {
-            let row = &l.w[i * n..(i + 1) * n];
-            let acc = &mut partial[(i / self.tile) * n..(i / self.tile + 1) * n];
-            for (p, &w) in acc.iter_mut().zip(row) {
-                *p += a * w;
-            }
-        };
-        match pre {
-            Presynaptic::Spikes(rows) => rows.iter().for_each(|&i| add(i as usize, 1.0)),
-            Presynaptic::Analog(values) => values
-                .iter()
-                .enumerate()
-                .filter(|(_, &a)| a != 0.0)
-                .for_each(|(i, &a)| add(i, a)),
-        }
+        self.tile_partial_sums(layer, pre, &mut s.partial, &mut s.active);
         out.fill(0.0);
-        for block in partial.chunks_exact(n) {
-            l.adc.add_reads(block, out);
+        for block in s.partial.chunks_exact(out.len()) {
+            self.layers[layer].adc.add_reads(block, out);
         }
     }
 
