@@ -16,9 +16,33 @@ use xbar_snn::model::{ModelLayer, SharedModel};
 use xbar_snn::nonideal::{self, KeyError, Settings};
 use xbar_snn::quant::FixedPoint;
 use xbar_snn::trial::{self, Conversion, Images};
+use xbar_snn::SnnError;
 
 fn settings(text: &str) -> Settings {
     nonideal::from_table(&text.parse().unwrap(), "dense").unwrap()
+}
+
+/// A dense run of `test` with calibration images `train`.
+fn run_dense(
+    model: &SharedModel,
+    test: &Dataset,
+    train: &Dataset,
+    s: &Settings,
+    seed: u64,
+) -> Result<trial::Run, SnnError> {
+    let images = Images {
+        test,
+        train: Some(train),
+    };
+    trial::run(
+        model,
+        images,
+        "dense",
+        s,
+        &Conversion::default(),
+        seed,
+        false,
+    )
 }
 
 /// One layer of 4 inputs and 2 outputs with 16 distinct shared codes, so
@@ -98,20 +122,7 @@ fn range_is_the_percentile_of_the_constructed_partial_sums() {
              adc.percentile = {p:?}\nadc.calibration_images = 201\n\
              input.encoding = \"constant\"\ninput.timesteps = 3\n"
         ));
-        let images = Images {
-            test: &test,
-            train: Some(&train),
-        };
-        let run = trial::run(
-            &model,
-            images,
-            "dense",
-            &s,
-            &Conversion::default(),
-            5,
-            false,
-        )
-        .unwrap();
+        let run = run_dense(&model, &test, &train, &s, 5).unwrap();
         let dense = run.dense.unwrap();
         let c = run.calibration.unwrap();
         let mut reads = expected_reads(dense.weights(0), &train.truncated(201), 3);
@@ -142,22 +153,7 @@ fn explicit_range_is_kept_and_full_scale_stays_the_default() {
     let model = four_by_two();
     let train = constructed_images(40);
     let test = constructed_images(4);
-    let images = Images {
-        test: &test,
-        train: Some(&train),
-    };
-    let run_with = |text: &str| {
-        trial::run(
-            &model,
-            images,
-            "dense",
-            &settings(text),
-            &Conversion::default(),
-            1,
-            false,
-        )
-        .unwrap()
-    };
+    let run_with = |text: &str| run_dense(&model, &test, &train, &settings(text), 1).unwrap();
     let explicit = run_with("crossbar.tile = 2\nadc.bits = 4\nadc.range = 3.5e-5");
     assert!(explicit.calibration.is_none());
     let amps = explicit.dense.unwrap().adc_range_amps(0);
@@ -203,21 +199,9 @@ fn calibration_needs_enough_training_images() {
         "{e}"
     );
     let train = constructed_images(DEFAULT_IMAGES - 1);
-    let images = Images {
-        test: &test,
-        train: Some(&train),
-    };
-    let e = trial::run(
-        &model,
-        images,
-        "dense",
-        &s,
-        &Conversion::default(),
-        1,
-        false,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = run_dense(&model, &test, &train, &s, 1)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("adc.calibration_images = 500, but only 499 training images"),
         "{e}"
