@@ -75,6 +75,11 @@ const UNSUPPORTED_DIRECTIVES: &[&str] = &[
     ".plot", ".if", ".else", ".endif", ".step", ".data", ".endd",
 ];
 
+/// Subcircuit definitions, and instances, nested deeper than this are
+/// refused: each level is a native stack frame of elaboration (and of
+/// dropping the definitions), and real decks nest a handful of levels.
+pub const MAX_NESTING: usize = 100;
+
 struct Open {
     name: String,
     pins: Vec<String>,
@@ -125,7 +130,18 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
             continue;
         }
         match head.as_str() {
-            ".subckt" => open.push(subckt_header(&stmt)?),
+            ".subckt" => {
+                if open.len() >= MAX_NESTING {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Limit(format!(
+                            "`.subckt` definitions nested deeper than {MAX_NESTING}"
+                        )),
+                        head,
+                    ));
+                }
+                open.push(subckt_header(&stmt)?)
+            }
             ".ends" => {
                 let Some(done) = open.pop() else {
                     return Err(NetlistError::new(&stmt.loc, ErrorKind::UnmatchedEnds, head));

@@ -6,16 +6,14 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::circuit::*;
-use crate::deck::{assignments, Body, Deck, Stmt, SubcktDef};
+use crate::deck::{assignments, Body, Deck, Stmt, SubcktDef, MAX_NESTING};
 use crate::error::{ErrorKind, NetlistError};
 use crate::expr::{self, Expr, ExprError};
 use crate::lexer::Token;
 use crate::number::parse_number;
+use crate::Limits;
 
 type Result<T> = std::result::Result<T, NetlistError>;
-
-/// Instances nested deeper than this are reported as runaway recursion.
-const MAX_NESTING: usize = 100;
 
 /// Options whose numeric value the engine honours.
 const NUMERIC_OPTIONS: &[&str] = &[
@@ -174,14 +172,16 @@ impl<'a> Scope<'a> {
 
 struct Elaborator {
     circuit: Circuit,
+    max_elements: usize,
     element_names: HashSet<String>,
     nodes: BTreeSet<String>,
     save_all: bool,
 }
 
 /// Turns the structured deck into a flat circuit.
-pub fn elaborate(deck: Deck) -> Result<Circuit> {
+pub fn elaborate(deck: Deck, limits: &Limits) -> Result<Circuit> {
     let mut elab = Elaborator {
+        max_elements: limits.max_elements,
         circuit: Circuit {
             title: deck.title.clone(),
             warnings: deck.warnings,
@@ -323,6 +323,17 @@ impl Elaborator {
         nodes: Vec<String>,
         kind: ElementKind,
     ) -> Result<()> {
+        if self.circuit.elements.len() >= self.max_elements {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Limit(format!(
+                    "the deck expands to more than {} elements (subcircuit instances multiply; \
+                     Limits::max_elements, `xbar sim --max-elements`)",
+                    self.max_elements
+                )),
+                flat,
+            ));
+        }
         if !self.element_names.insert(flat.clone()) {
             return Err(NetlistError::new(
                 &stmt.loc,
@@ -395,10 +406,19 @@ impl Elaborator {
             ));
         }
         let ptr = Rc::as_ptr(&def);
-        if scope.active.contains(&ptr) || scope.active.len() >= MAX_NESTING {
+        if scope.active.contains(&ptr) {
             return Err(NetlistError::new(
                 &stmt.loc,
                 ErrorKind::RecursiveSubckt,
+                def.name.clone(),
+            ));
+        }
+        if scope.active.len() >= MAX_NESTING {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Limit(format!(
+                    "subcircuit instances nested deeper than {MAX_NESTING}"
+                )),
                 def.name.clone(),
             ));
         }

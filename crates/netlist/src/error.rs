@@ -81,4 +81,8 @@ pub enum ErrorKind {
     Topology(String),
     #[error("deck has no elements")]
     Empty,
+    /// A bound of [`crate::Limits`] (or a fixed one) was reached; the text
+    /// names the limit and how to raise it.
+    #[error("{0}")]
+    Limit(String),
 }

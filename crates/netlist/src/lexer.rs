@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::circuit::SourceLoc;
 use crate::error::{ErrorKind, NetlistError};
+use crate::Limits;
 
 /// One statement of the deck after joining `+` continuations and removing
 /// comments. `text` keeps the original case (file names need it).
@@ -28,12 +29,42 @@ const MAX_INCLUDE_DEPTH: usize = 64;
 
 /// Splits `text` (the contents of the top-level deck `path`) into logical lines,
 /// reading included files from disk relative to the including file.
-pub fn read_deck(path: &Path, text: &str) -> Result<Lines, NetlistError> {
+pub fn read_deck(path: &Path, text: &str, limits: &Limits) -> Result<Lines, NetlistError> {
     let mut physical = text.lines();
     let title = physical.next().unwrap_or("").trim().to_string();
     let mut stack = vec![identity(path)];
-    let lines = expand(path, text, 2, &mut stack)?;
+    let lines = expand(path, text, 2, &mut stack, limits)?;
     Ok(Lines { title, lines })
+}
+
+/// Reads a deck or an included file: a regular file (a device such as
+/// `/dev/zero` or a FIFO never ends) of at most `limits.max_file_bytes`.
+pub fn read_file(path: &Path, limits: &Limits) -> Result<Vec<u8>, ErrorKind> {
+    use std::io::Read;
+    let io = |err: std::io::Error| ErrorKind::Io(err.to_string());
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(ErrorKind::Io("not a regular file".into()));
+    }
+    let too_large = || {
+        ErrorKind::Limit(format!(
+            "file larger than {} bytes (Limits::max_file_bytes; `xbar sim --max-file-bytes`)",
+            limits.max_file_bytes
+        ))
+    };
+    if meta.len() > limits.max_file_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    // The size can change between the check and the read.
+    file.take(limits.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 fn identity(path: &Path) -> PathBuf {
@@ -47,6 +78,7 @@ fn expand(
     text: &str,
     first_line: usize,
     stack: &mut Vec<PathBuf>,
+    limits: &Limits,
 ) -> Result<Vec<LogicalLine>, NetlistError> {
     let mut out = Vec::new();
     for line in join_lines(path, text, first_line)? {
@@ -80,12 +112,11 @@ fn expand(
                     name,
                 ));
             }
-            let contents = std::fs::read(&target).map_err(|err| {
-                NetlistError::new(&line.loc, ErrorKind::Io(err.to_string()), name)
-            })?;
+            let contents = read_file(&target, limits)
+                .map_err(|kind| NetlistError::new(&line.loc, kind, name))?;
             let contents = String::from_utf8_lossy(&contents);
             stack.push(id);
-            out.extend(expand(&target, &contents, 1, stack)?);
+            out.extend(expand(&target, &contents, 1, stack, limits)?);
             stack.pop();
             continue;
         }
@@ -262,7 +293,7 @@ mod tests {
     use super::*;
 
     fn lines(text: &str) -> Vec<String> {
-        read_deck(Path::new("t.cir"), text)
+        read_deck(Path::new("t.cir"), text, &Limits::default())
             .unwrap()
             .lines
             .into_iter()
@@ -274,14 +305,19 @@ mod tests {
     fn comments_continuations_and_end() {
         let deck = "My Title\n* comment\nR1 a b 1k ; trailing\n+ extra\n* between\n+ more $ dollar comment\nV1 a$b 0 1\n\n.END\nr9 x y 1\n";
         assert_eq!(lines(deck), vec!["R1 a b 1k  extra  more", "V1 a$b 0 1"]);
-        let parsed = read_deck(Path::new("t.cir"), deck).unwrap();
+        let parsed = read_deck(Path::new("t.cir"), deck, &Limits::default()).unwrap();
         assert_eq!(parsed.title, "My Title");
         assert_eq!(parsed.lines[1].loc.line, 7);
     }
 
     #[test]
     fn orphan_continuation_is_an_error() {
-        let err = read_deck(Path::new("t.cir"), "title\n+ r1 a b 1\n").unwrap_err();
+        let err = read_deck(
+            Path::new("t.cir"),
+            "title\n+ r1 a b 1\n",
+            &Limits::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.kind, ErrorKind::OrphanContinuation);
         assert_eq!(err.loc.line, 2);
     }

@@ -29,28 +29,64 @@ pub use circuit::*;
 pub use error::{ErrorKind, NetlistError};
 pub use number::parse_number;
 
+/// What one deck may cost, so that a hostile deck (`.include /dev/zero`,
+/// subcircuits that multiply to 10^10 elements) is an error instead of an
+/// exhausted machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of one file, the deck or an `.include`d one.
+    pub max_file_bytes: u64,
+    /// Elements after every subcircuit instance is expanded.
+    pub max_elements: usize,
+}
+
+impl Default for Limits {
+    /// 256 MiB holds the emitted deck of a 2048x2048 crossbar; 5 million
+    /// elements is that deck's 12.6 million wires and cells with room for
+    /// nothing bigger: one flattened element costs ~0.5 kB here and more in
+    /// the engine, so 5 million is ~2.5 GB before the solver's matrix.
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 256 << 20,
+            max_elements: 5_000_000,
+        }
+    }
+}
+
 /// Reads and elaborates the deck at `path`; `.include`s resolve relative to
 /// the including file.
 pub fn parse_file(path: &Path) -> Result<Circuit, NetlistError> {
-    let bytes = std::fs::read(path).map_err(|err| {
-        NetlistError::new(
-            &SourceLoc {
-                file: path.to_path_buf(),
-                line: 0,
-            },
-            ErrorKind::Io(err.to_string()),
-            path.display().to_string(),
-        )
-    })?;
-    parse_str(&String::from_utf8_lossy(&bytes), path)
+    parse_file_with(path, &Limits::default())
+}
+
+/// [`parse_file`] within the given limits.
+pub fn parse_file_with(path: &Path, limits: &Limits) -> Result<Circuit, NetlistError> {
+    let whole_file = SourceLoc {
+        file: path.to_path_buf(),
+        line: 0,
+    };
+    let bytes = lexer::read_file(path, limits)
+        .map_err(|kind| NetlistError::new(&whole_file, kind, path.display().to_string()))?;
+    parse_str_with(&String::from_utf8_lossy(&bytes), path, limits)
 }
 
 /// Elaborates deck text as if it were the file `path` (used for messages and
 /// to resolve `.include`s).
 pub fn parse_str(text: &str, path: &Path) -> Result<Circuit, NetlistError> {
-    let lines = lexer::read_deck(path, text)?;
+    parse_str_with(text, path, &Limits::default())
+}
+
+/// [`parse_str`] within the given limits.
+pub fn parse_str_with(text: &str, path: &Path, limits: &Limits) -> Result<Circuit, NetlistError> {
+    let lines = lexer::read_deck(path, text, limits)?;
     let deck = deck::structure(lines)?;
-    let circuit = elaborate::elaborate(deck)?;
+    let circuit = elaborate::elaborate(deck, limits).map_err(|mut err| {
+        // An empty deck has no line to point at: name the file at least.
+        if err.loc.file.as_os_str().is_empty() {
+            err.loc.file = path.to_path_buf();
+        }
+        err
+    })?;
     topology::check(&circuit)?;
     Ok(circuit)
 }
