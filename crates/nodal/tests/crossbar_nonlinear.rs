@@ -5,7 +5,8 @@
 
 mod dense_reference;
 use dense_reference::gauss;
-use std::process::Command;
+#[path = "../../../tests/support/ngspice.rs"]
+mod spice;
 use std::sync::Arc;
 
 use xbar_memristor::CompactModel;
@@ -139,6 +140,7 @@ fn diode_cells(g: &[f64]) -> Vec<DiodeSelectorCell> {
 }
 
 fn assert_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: column count");
     let scale = want.iter().fold(0.0f64, |s, x| s.max(x.abs()));
     for (j, (a, b)) in got.iter().zip(want).enumerate() {
         assert!(
@@ -345,50 +347,18 @@ fn diode_selectors_match_ngspice() {
         r_driver: 50.0,
         r_sense: 40.0,
     };
-    let golden = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/crossbar_golden/diode_5x4.raw"
-    );
-    let live = Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let raw = if live {
-        let dir = tempfile_dir();
-        let deck = dir.join("diode.cir");
-        let raw = dir.join("diode.raw");
-        std::fs::write(&deck, ngspice_deck(&g, &v, rows, cols, par)).unwrap();
-        let out = Command::new("ngspice")
-            .env("SPICE_ASCIIRAWFILE", "1")
-            .arg("-b")
-            .arg("-r")
-            .arg(&raw)
-            .arg(&deck)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let text = std::fs::read_to_string(&raw).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-        // Refresh the committed answer used where ngspice is not installed.
-        if std::env::var_os("XBAR_BLESS_GOLDEN").is_some() {
-            std::fs::write(golden, &text).unwrap();
-        }
-        text
-    } else {
-        std::fs::read_to_string(golden).expect("committed ngspice answer")
-    };
-    let spice = raw_values(&raw);
+    let deck = ngspice_deck(&g, &v, rows, cols, par);
     let xbar = Crossbar::new(rows, cols, par).unwrap();
     let s = xbar
         .solve_nonlinear(&diode_cells(&g), &v, NewtonOptions::default())
         .unwrap();
-    assert_close("ngspice diode", &s.solution.column_currents, &spice, 1e-9);
-}
-
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("xbar-crossbar-nl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    for answer in spice::answers_in_file(
+        "tests/golden/ngspice/nodal/diode_selector_crossbar_5x4.raw",
+        |program| spice::run_raw(program, &deck),
+    ) {
+        let spice = raw_values(&answer.value);
+        assert_close(&answer.origin, &s.solution.column_currents, &spice, 1e-9);
+    }
 }
 
 /// The same diode-selector crossbar written as a netlist and run by the

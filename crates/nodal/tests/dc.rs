@@ -472,20 +472,21 @@ fn diode_and_mosfet_agree_with_ngspice() {
             ],
         )
         .dc("v1", -10.0, 3.0, 0.25);
-    let Some(raw) = ngspice(&d.text(), "diode+mosfet dc sweep") else {
-        return;
-    };
     let ours = &run(&d)[0];
-    for name in ["v(v-sweep)", "v(a)", "v(k)", "v(dr)", "i(v1)", "i(vdd)"] {
-        let theirs = raw[0].col(name);
-        let mine = col(ours, name);
-        assert_eq!(theirs.len(), mine.len(), "{name}");
-        let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (k, (a, b)) in mine.iter().zip(&theirs).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-12 * peak,
-                "{name}[{k}]: xbar {a} vs ngspice {b}"
-            );
+    for answer in ngspice(&d.text(), "diode_mosfet_dc_sweep") {
+        let raw = &answer.value;
+        for name in ["v(v-sweep)", "v(a)", "v(k)", "v(dr)", "i(v1)", "i(vdd)"] {
+            let theirs = raw[0].col(name);
+            let mine = col(ours, name);
+            assert_eq!(theirs.len(), mine.len(), "{name}");
+            let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (k, (a, b)) in mine.iter().zip(&theirs).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-12 * peak,
+                    "{name}[{k}]: xbar {a} vs {} {b}",
+                    answer.origin
+                );
+            }
         }
     }
 }
@@ -519,20 +520,21 @@ fn nested_sweep_agrees_with_ngspice() {
         }),
     });
     d.lines.push(".dc vg 0 2 0.1 ib 0 1m 0.5m".into());
-    let Some(raw) = ngspice(&d.text(), "nested sweep") else {
-        return;
-    };
     let ours = &run(&d)[0];
-    for name in ["v(v-sweep)", "v(g)", "v(d)", "i(vg)"] {
-        let theirs = raw[0].col(name);
-        let mine = col(ours, name);
-        assert_eq!(theirs.len(), mine.len(), "{name}");
-        let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (k, (a, b)) in mine.iter().zip(&theirs).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-12 * peak,
-                "{name}[{k}]: xbar {a} vs ngspice {b}"
-            );
+    for answer in ngspice(&d.text(), "nested_sweep") {
+        let raw = &answer.value;
+        for name in ["v(v-sweep)", "v(g)", "v(d)", "i(vg)"] {
+            let theirs = raw[0].col(name);
+            let mine = col(ours, name);
+            assert_eq!(theirs.len(), mine.len(), "{name}");
+            let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (k, (a, b)) in mine.iter().zip(&theirs).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-12 * peak,
+                    "{name}[{k}]: xbar {a} vs {} {b}",
+                    answer.origin
+                );
+            }
         }
     }
 }
@@ -595,27 +597,6 @@ fn one_t_one_r_array(k: usize) -> Deck {
     d
 }
 
-/// ngspice 39's column currents `i(vamm0..15)` of `one_t_one_r_array(16)`
-/// (its raw file's 16 digits), for machines without ngspice.
-const NGSPICE_1T1R_COLUMNS: [f64; 16] = [
-    2.160778106505658e-4,
-    1.509075229761781e-4,
-    1.743133495208483e-4,
-    2.342364748932845e-4,
-    1.74909375094859e-4,
-    1.607338505050258e-4,
-    1.827104054352675e-4,
-    2.234948044572143e-4,
-    1.454825472054466e-4,
-    1.757870350224723e-4,
-    2.05521404961256e-4,
-    2.149465953611252e-4,
-    1.502090835564672e-4,
-    1.73591185206112e-4,
-    2.333789092779864e-4,
-    1.743395515502104e-4,
-];
-
 /// Regression: with `reltol=1e-12 abstol=1e-20` the devices' own current
 /// checks sit below the rounding of the node voltages, and a Newton that
 /// waited for them never converged on this deck (it then spent seconds in
@@ -628,14 +609,16 @@ fn tight_tolerance_1t1r_array_converges_in_ngspice_iterations() {
     let mut sim = xbar_nodal::Simulator::new(&d.circuit).unwrap_or_else(|e| panic!("{e}"));
     let out = sim.op().unwrap_or_else(|e| panic!("{e}"));
     assert!(sim.newton_iterations() <= 9, "{}", out.summary);
-    let live = ngspice(&d.text(), "1T1R array op");
-    for (j, &golden) in NGSPICE_1T1R_COLUMNS.iter().enumerate() {
-        let name = format!("i(vamm{j})");
-        let ours = op_value(&out, &name);
-        let theirs = live.as_ref().map_or(golden, |raw| raw[0].col(&name)[0]);
-        assert!(
-            rel_close(ours, theirs, 1e-9),
-            "{name}: xbar {ours} vs ngspice {theirs}"
-        );
+    for answer in ngspice(&d.text(), "1t1r_array_16x16_op") {
+        for j in 0..16 {
+            let name = format!("i(vamm{j})");
+            let ours = op_value(&out, &name);
+            let theirs = answer.value[0].col(&name)[0];
+            assert!(
+                rel_close(ours, theirs, 1e-9),
+                "{name}: xbar {ours} vs {} {theirs}",
+                answer.origin
+            );
+        }
     }
 }

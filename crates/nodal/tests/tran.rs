@@ -193,22 +193,23 @@ fn diode_rc_pulse_agrees_with_ngspice() {
         .r("rl", "out", "0", 2e3)
         .model("dm", "d", &[("is", 1e-14), ("cjo", 5e-12), ("tt", 1e-9)])
         .tran_max(10e-6, 2.5e-3, 1e-6);
-    let Some(raw) = ngspice(&d.text(), "diode rc pulse transient") else {
-        return;
-    };
     let ours = &run(&d)[0];
     let t = col(ours, "time");
-    let ts = raw[0].col("time");
-    for name in ["v(in)", "v(a)", "v(out)", "i(v1)"] {
-        let theirs = raw[0].col(name);
-        let mine = col(ours, name);
-        let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (k, (&tk, &yk)) in ts.iter().zip(&theirs).enumerate() {
-            let y = interp(&t, &mine, tk);
-            assert!(
-                (y - yk).abs() <= 1e-3 * peak,
-                "{name} at t = {tk:e} (#{k}): xbar {y} vs ngspice {yk}, peak {peak}"
-            );
+    for answer in ngspice(&d.text(), "diode_rc_pulse_tran") {
+        let raw = &answer.value;
+        let ts = raw[0].col("time");
+        for name in ["v(in)", "v(a)", "v(out)", "i(v1)"] {
+            let theirs = raw[0].col(name);
+            let mine = col(ours, name);
+            let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (k, (&tk, &yk)) in ts.iter().zip(&theirs).enumerate() {
+                let y = interp(&t, &mine, tk);
+                assert!(
+                    (y - yk).abs() <= 1e-3 * peak,
+                    "{name} at t = {tk:e} (#{k}): xbar {y} vs {} {yk}, peak {peak}",
+                    answer.origin
+                );
+            }
         }
     }
 }
@@ -229,14 +230,19 @@ fn uic_starts_from_ic_like_ngspice() {
     assert!((t[0] - 5e-9).abs() < 1e-20, "first time point {}", t[0]);
     let exact = |t: f64| 1.0 - 0.8 * (-t / 1e-3).exp();
     assert!(worst(&t, &v, exact, 1.0) < 1e-6);
-    let Some(raw) = ngspice(&d.text(), "uic rc") else {
-        return;
-    };
-    let ts = raw[0].col("time");
-    assert_eq!(ts[0], t[0]);
-    let theirs = raw[0].col("v(out)");
-    for (&tk, &yk) in ts.iter().zip(&theirs) {
-        assert!((common::interp(&t, &v, tk) - yk).abs() < 1e-6);
+    for answer in ngspice(&d.text(), "uic_rc_tran") {
+        let raw = &answer.value;
+        let ts = raw[0].col("time");
+        assert_eq!(ts[0], t[0], "{}", answer.origin);
+        let theirs = raw[0].col("v(out)");
+        for (&tk, &yk) in ts.iter().zip(&theirs) {
+            let y = common::interp(&t, &v, tk);
+            assert!(
+                (y - yk).abs() < 1e-6,
+                "t = {tk:e}: xbar {y} vs {} {yk}",
+                answer.origin
+            );
+        }
     }
 }
 
@@ -274,22 +280,23 @@ fn nmos_switch_transient_agrees_with_ngspice() {
             ],
         )
         .tran_max(50e-9, 12e-6, 2e-9);
-    let Some(raw) = ngspice(&d.text(), "nmos switch transient") else {
-        return;
-    };
     let ours = &run(&d)[0];
     let t = col(ours, "time");
-    let ts = raw[0].col("time");
-    for name in ["v(mid)", "v(sl)", "i(vdd)"] {
-        let theirs = raw[0].col(name);
-        let mine = col(ours, name);
-        let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        for (&tk, &yk) in ts.iter().zip(&theirs) {
-            let y = interp(&t, &mine, tk);
-            assert!(
-                (y - yk).abs() <= 1e-3 * peak,
-                "{name} at t = {tk:e}: xbar {y} vs ngspice {yk}, peak {peak}"
-            );
+    for answer in ngspice(&d.text(), "nmos_switch_tran") {
+        let raw = &answer.value;
+        let ts = raw[0].col("time");
+        for name in ["v(mid)", "v(sl)", "i(vdd)"] {
+            let theirs = raw[0].col(name);
+            let mine = col(ours, name);
+            let peak = theirs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (&tk, &yk) in ts.iter().zip(&theirs) {
+                let y = interp(&t, &mine, tk);
+                assert!(
+                    (y - yk).abs() <= 1e-3 * peak,
+                    "{name} at t = {tk:e}: xbar {y} vs {} {yk}, peak {peak}",
+                    answer.origin
+                );
+            }
         }
     }
 }

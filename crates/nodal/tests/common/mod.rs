@@ -1,11 +1,9 @@
-//! Builds flat circuits for the tests, and runs ngspice on the equivalent
-//! deck when it is installed.
+//! Builds flat circuits for the tests, and gives ngspice's answers on the
+//! equivalent deck (committed, and live when ngspice is installed).
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 
 use xbar_netlist::{
     Analysis, Circuit, Element, ElementKind, Model, Source, SourceLoc, Sweep, Waveform,
@@ -231,43 +229,26 @@ impl Raw {
     }
 }
 
-pub fn have_ngspice() -> bool {
-    Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+#[path = "../../../../tests/support/ngspice.rs"]
+pub mod spice;
+
+/// ngspice's plots of `deck`: its committed answer
+/// `tests/golden/ngspice/nodal/{name}.raw`, and a live run when ngspice is
+/// available (see `tests/support/ngspice.rs`).
+pub fn ngspice(deck: &str, name: &str) -> Vec<spice::Answer<Vec<Raw>>> {
+    spice::answers_in_file(
+        &format!("tests/golden/ngspice/nodal/{name}.raw"),
+        |program| spice::run_raw(program, deck),
+    )
+    .into_iter()
+    .map(|answer| spice::Answer {
+        value: parse_raw(&answer.value),
+        origin: answer.origin,
+    })
+    .collect()
 }
 
-/// Runs ngspice on `deck`; `None` (with a note) when ngspice is missing.
-pub fn ngspice(deck: &str, tag: &str) -> Option<Vec<Raw>> {
-    if !have_ngspice() {
-        eprintln!("note: ngspice not on PATH; skipping the live comparison `{tag}`");
-        return None;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cir = dir.path().join("deck.cir");
-    let raw = dir.path().join("out.raw");
-    std::fs::write(&cir, deck).expect("write deck");
-    let out = Command::new("ngspice")
-        .arg("-b")
-        .arg("-r")
-        .arg(&raw)
-        .arg(&cir)
-        .env("SPICE_ASCIIRAWFILE", "1")
-        .current_dir(dir.path())
-        .output()
-        .expect("run ngspice");
-    assert!(
-        out.status.success(),
-        "ngspice failed on\n{deck}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(parse_raw(&raw))
-}
-
-fn parse_raw(path: &Path) -> Vec<Raw> {
-    let text = std::fs::read_to_string(path).expect("read raw");
+fn parse_raw(text: &str) -> Vec<Raw> {
     let mut plots = Vec::new();
     let mut lines = text.lines().peekable();
     while lines.peek().is_some() {
