@@ -4,12 +4,13 @@
 
 use std::path::PathBuf;
 
-use xbar_snn::nonideal;
+use xbar_snn::mnist::{self, Split};
 use xbar_snn::report::{self, Summary};
 use xbar_snn::resources::Resources;
 use xbar_snn::snn::{Encoding, Normalisation, Reset};
 use xbar_snn::trial::{self, Conversion, Images};
 use xbar_snn::SharedModel;
+use xbar_snn::{calibrate, nonideal};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MappingArg {
@@ -67,9 +68,10 @@ pub struct Args {
     encoding: Option<EncodingArg>,
     #[arg(long, value_enum, default_value = "value")]
     reset: ResetArg,
-    /// Reset potential with --reset value, as a fraction of the threshold.
+    /// Reset potential with --reset value, as a fraction of the threshold
+    /// (below 1).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    v_reset: f32,
+    v_reset: f64,
     #[arg(long, value_enum, default_value = "percentile")]
     norm: NormArg,
     /// Only the first N test images.
@@ -85,7 +87,9 @@ pub struct Args {
     /// circuit solves of every tile on N input patterns.
     #[arg(long, value_name = "N")]
     validate: Option<usize>,
-    /// Output folder for summary.csv, confusion.csv and layers.csv.
+    /// Output folder: summary.csv (accuracy, frames/s, settings),
+    /// confusion.csv (true class x predicted class), layers.csv (spikes per
+    /// layer), and with --mapping shared resources.csv (cores, cycles).
     #[arg(long)]
     out: PathBuf,
 }
@@ -108,16 +112,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.timesteps == Some(0) {
         anyhow::bail!("--timesteps must be at least 1");
     }
+    let v_reset = args.v_reset as f32;
+    if !(v_reset.is_finite() && args.v_reset < 1.0) {
+        anyhow::bail!(
+            "--v-reset {}: the reset potential is a fraction of the threshold and must be \
+             below 1 (a neuron reset at or above its threshold fires every step) and within \
+             the range of a 32-bit float (magnitude below 3.4e38)",
+            xbar_study::format_f64(args.v_reset)
+        );
+    }
     let mut settings = match &args.nonideal {
         Some(path) => nonideal::read(path, mapping_name)?,
         None => nonideal::Settings::default(),
     };
     let model_path = xbar_study::locate_model(args.model.as_deref())?;
     let model = SharedModel::load(&model_path)?;
-    let data = xbar_snn::mnist::load(args.mnist.as_deref(), true)?;
+    let test = mnist::load_split(args.mnist.as_deref(), Split::Test, true)?;
     let test = match args.limit {
-        Some(n) => data.test.truncated(n),
-        None => data.test,
+        Some(n) => test.truncated(n),
+        None => test,
+    };
+    let train = if args.mapping == MappingArg::Dense
+        && calibrate::needs_training_images(&settings.hardware)
+    {
+        Some(mnist::load_split(
+            args.mnist.as_deref(),
+            Split::Train,
+            true,
+        )?)
+    } else {
+        None
     };
     if let Some(t) = args.timesteps {
         settings.neuron.timesteps = Some(t);
@@ -136,11 +160,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ResetArg::Subtract => Reset::Subtract,
             ResetArg::Value => Reset::ToValue,
         },
-        v_reset: args.v_reset,
+        v_reset,
     };
     let images = Images {
         test: &test,
-        train: Some(&data.train),
+        train: train.as_ref(),
     };
     let run = trial::run(
         &model,
@@ -166,7 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             .into(),
         ),
-        ("v_reset".into(), args.v_reset.to_string()),
+        ("v_reset".into(), v_reset.to_string()),
         (
             "normalisation".into(),
             format!("{:?}", conversion.norm).to_lowercase(),

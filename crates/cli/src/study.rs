@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use xbar_study::{
-    calibrates_adc_ranges, cancel_on_interrupt, load_results, merge_dirs, render_csv,
-    render_markdown, run_study, Evaluator, NetworkEvaluator, PointSummary, RunOptions, RunReport,
-    Shard, Study, StudyConfig, StudyError, SyntheticEvaluator, NETWORK_MAPPINGS,
+    calibrates_adc_ranges, cancel_on_interrupt, check_threads, load_results, merge_dirs,
+    render_csv, render_markdown, run_study, Evaluator, NetworkEvaluator, PointSummary, RunOptions,
+    RunReport, Shard, Study, StudyConfig, StudyError, SyntheticEvaluator, NETWORK_MAPPINGS,
     NETWORK_PARAMETERS, PAPER_ACCURACY,
 };
 
@@ -17,14 +17,17 @@ use xbar_study::{
 pub struct Args {
     /// Study configuration (TOML; see studies/README.md).
     config: PathBuf,
-    /// Output folder; rerunning with the same folder resumes.
+    /// Output folder; rerunning with the same folder resumes. It receives
+    /// study.toml (what the study is), trials.csv (one row per trial),
+    /// summary.csv (per sweep point: mean accuracy, 95 % interval, ...) and,
+    /// when something is swept, <first swept key>.svg (accuracy against it).
     #[arg(long)]
     out: PathBuf,
     /// Run only share K of N (1-based), e.g. one task of a SLURM job array;
     /// combine the shard folders with `xbar merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most 4 per core).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     threads: Option<u32>,
     /// Model file for ideal/shared/dense; overrides the config's `model`
@@ -74,6 +77,9 @@ pub struct TableArgs {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
+    if let Some(threads) = args.threads {
+        check_threads(threads as usize).context("--threads")?;
+    }
     let config = StudyConfig::from_path(&args.config)?;
     match config.mapping.as_str() {
         "synthetic" => {
@@ -201,11 +207,12 @@ fn timing(setup: Duration, report: &RunReport, wall: Duration) -> String {
             0.0
         };
         parts.push(format!(
-            "trials {:.3} s mean over {} ({:.1} s of trial time on {} threads, {:.0} % busy)",
+            "trials {:.3} s mean over {} ({:.1} s of trial time on {} thread{}, {:.0} % busy)",
             trial / report.ran as f64,
             report.ran,
             trial,
             report.threads,
+            if report.threads == 1 { "" } else { "s" },
             busy.min(100.0)
         ));
     }

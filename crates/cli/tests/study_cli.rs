@@ -63,7 +63,7 @@ fn threads_and_shards_write_identical_studies() {
     );
     assert!(stdout.contains("\nwall time "), "{stdout}");
     assert!(
-        stdout.contains(" s mean over 40 (") && stdout.contains(" s of trial time on 1 threads"),
+        stdout.contains(" s mean over 40 (") && stdout.contains(" s of trial time on 1 thread, "),
         "{stdout}"
     );
     assert!(stdout.contains("ideal accuracy: 96.40 %"), "{stdout}");
@@ -101,6 +101,23 @@ fn threads_and_shards_write_identical_studies() {
     ]);
     assert!(out.contains("merged 40 trials from 3 folders"), "{out}");
     assert_same_study(&one, &merged);
+
+    // Merging into one of the inputs would replace that shard's record.
+    let before = read(&shards[1].join("trials.csv"));
+    let via = shards[1].join("..").join("shard2");
+    let e = err(&[
+        "merge",
+        s(&shards[0]),
+        s(&shards[1]),
+        s(&shards[2]),
+        "--out",
+        s(&via),
+    ]);
+    assert!(
+        e.contains("is also an input") && e.contains("shard2"),
+        "{e}"
+    );
+    assert_eq!(read(&shards[1].join("trials.csv")), before);
 }
 
 /// Waits until `trials.csv` has at least `rows` data rows.
@@ -266,6 +283,25 @@ fn clear_errors() {
             None,
         ),
         (("", ""), &["--shard", "4/3"], "not K/N", None),
+        // Hostile sizes are refused before anything is allocated or spawned.
+        (
+            ("points = 4", "points = 100000000"),
+            &[],
+            "sweep 1 (`device.programming_sigma`): 100000000 points exceeds the limit of 1000",
+            None,
+        ),
+        (
+            ("trials = 5", "trials = 1000000"),
+            &[],
+            "8 points x 1000000 trials exceeds the limit of 1000000 trials",
+            None,
+        ),
+        (
+            ("", ""),
+            &["--threads", "100000"],
+            "--threads: worker threads: 100000 threads requested; give 1 to",
+            None,
+        ),
     ];
     for ((from, to), extra, says, not) in cases {
         std::fs::write(&cfg, edit(&text, from, to)).unwrap();

@@ -90,6 +90,15 @@ pub struct Calibration {
     pub seconds: f64,
 }
 
+/// Whether the dense mapping under `hw` calibrates its converter ranges on
+/// training images (a percentile calibration of real converters whose range
+/// is not given), so that a command fetches the training set only then.
+pub fn needs_training_images(hw: &HardwareSettings) -> bool {
+    matches!(hw.adc_calibration, AdcCalibration::Percentile { .. })
+        && hw.adc_range.is_none()
+        && hw.adc_bits != 0
+}
+
 /// Calibrates `mapping`'s converters as `hw` asks, on the first images of
 /// `train` with the trial's neurons `lif` and run settings `config`.
 /// Returns `None`, changing nothing, when there is nothing to calibrate
@@ -104,7 +113,7 @@ pub fn apply(
     let AdcCalibration::Percentile { percentile, images } = hw.adc_calibration else {
         return Ok(None);
     };
-    if hw.adc_range.is_some() || hw.adc_bits == 0 {
+    if !needs_training_images(hw) {
         return Ok(None);
     }
     let train = train.ok_or_else(|| {

@@ -32,6 +32,11 @@ pub const DEFAULT_MIRRORS: [&str; 2] = [
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ];
 
+/// The largest file (decompressed, or downloaded) the loader reads: about 2.7
+/// times MNIST's largest, `train-images-idx3-ubyte` (47,040,016 bytes), so no
+/// file, however it is compressed or served, makes the loader hold more.
+pub const MAX_FILE_BYTES: u64 = 1 << 27;
+
 const HOW_TO_SUPPLY: &str = "supply the four MNIST IDX files (gzip or raw) in a folder named by \
      --mnist DIR or the XBAR_MNIST_DIR environment variable, or delete the bad file from the \
      cache so that it is downloaded again";
@@ -89,6 +94,23 @@ impl Files {
             &self.test_labels,
         ]
     }
+
+    /// The images and labels files of one split.
+    pub fn split(&self, split: Split) -> [&FileSpec; 2] {
+        match split {
+            Split::Train => [&self.train_images, &self.train_labels],
+            Split::Test => [&self.test_images, &self.test_labels],
+        }
+    }
+}
+
+/// One half of MNIST: a command reads (and downloads) only the halves it uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// The 60,000 training images.
+    Train,
+    /// The 10,000 test images.
+    Test,
 }
 
 /// Everything that can go wrong while finding, fetching or reading MNIST.
@@ -112,6 +134,8 @@ pub enum MnistError {
         expected: String,
         actual: String,
     },
+    #[error("{}: decompresses to more than {limit} bytes, the size its IDX header's dimensions give (at most {MAX_FILE_BYTES}, about 2.7 times the largest MNIST file); the file is corrupt or not MNIST; {HOW_TO_SUPPLY}", .path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: not a valid IDX file: {reason}", .path.display())]
     Format { path: PathBuf, reason: String },
     #[error("could not download MNIST file {name}: {attempts}; check the network, set XBAR_MNIST_URL to a mirror, or {HOW_TO_SUPPLY}")]
@@ -220,6 +244,23 @@ pub fn mirrors_from_env() -> Vec<String> {
 /// file that is not there yet. Folders the user names are never written to.
 pub fn load(arg: Option<&Path>, progress: bool) -> Result<Mnist> {
     let files = Files::standard();
+    let dir = locate(arg, &[Split::Train, Split::Test], progress)?;
+    load_dir(&dir, &files)
+}
+
+/// Loads one split as [`load`] does, fetching only that split's two files.
+pub fn load_split(arg: Option<&Path>, split: Split, progress: bool) -> Result<Dataset> {
+    let files = Files::standard();
+    let dir = locate(arg, &[split], progress)?;
+    let [images, labels] = files.split(split);
+    read_split(&dir, images, labels)
+}
+
+/// The folder [`load`] reads `splits` from (`--mnist DIR`, else
+/// `XBAR_MNIST_DIR`, else the cache), after downloading into the cache the
+/// files of `splits` it does not hold yet.
+pub fn locate(arg: Option<&Path>, splits: &[Split], progress: bool) -> Result<PathBuf> {
+    let files = Files::standard();
     match resolve_dir(arg)? {
         Origin::Cache(dir) => {
             let downloader = Downloader {
@@ -227,22 +268,24 @@ pub fn load(arg: Option<&Path>, progress: bool) -> Result<Mnist> {
                 progress,
                 timeout: Duration::from_secs(120),
             };
-            downloader.fetch_missing(&dir, &files)?;
-            load_dir(&dir, &files)
+            for &split in splits {
+                downloader.fetch_missing_specs(&dir, &files.split(split))?;
+            }
+            Ok(dir)
         }
-        origin => load_dir(origin.dir(), &files),
+        origin => Ok(origin.dir().to_path_buf()),
     }
 }
 
 /// Reads and verifies the four files in `dir`.
 pub fn load_dir(dir: &Path, files: &Files) -> Result<Mnist> {
     Ok(Mnist {
-        train: load_split(dir, &files.train_images, &files.train_labels)?,
-        test: load_split(dir, &files.test_images, &files.test_labels)?,
+        train: read_split(dir, &files.train_images, &files.train_labels)?,
+        test: read_split(dir, &files.test_images, &files.test_labels)?,
     })
 }
 
-fn load_split(dir: &Path, images: &FileSpec, labels: &FileSpec) -> Result<Dataset> {
+fn read_split(dir: &Path, images: &FileSpec, labels: &FileSpec) -> Result<Dataset> {
     let (img_path, img_bytes) = read_verified(dir, images)?;
     let (lbl_path, lbl_bytes) = read_verified(dir, labels)?;
     let (dims, pixels) = parse_idx(&img_path, &img_bytes, 3)?;
@@ -283,24 +326,58 @@ fn read_verified(dir: &Path, spec: &FileSpec) -> Result<(PathBuf, Vec<u8>)> {
             dir: dir.to_path_buf(),
             name: spec.name.clone(),
         })?;
-    let raw = fs::read(&path).map_err(|source| MnistError::Io {
+    let io_error = |source| MnistError::Io {
         path: path.clone(),
         source,
-    })?;
+    };
+    if fs::metadata(&path).map_err(io_error)?.len() > MAX_FILE_BYTES {
+        return Err(MnistError::TooLarge {
+            path,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let raw = fs::read(&path).map_err(io_error)?;
     let contents = decode_verified(&path, raw, spec)?;
     Ok((path, contents))
 }
 
-/// Decompresses (if gzip) and checks the SHA-256 of the contents.
+/// Decompresses (if gzip) and checks the SHA-256 of the contents. The
+/// decompressed size is bounded by the dimensions in the IDX header (and by
+/// [`MAX_FILE_BYTES`]) as it is read, so a gzip bomb costs no more memory
+/// than the file it claims to be.
 fn decode_verified(path: &Path, raw: Vec<u8>, spec: &FileSpec) -> Result<Vec<u8>> {
     let contents = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        GzDecoder::new(raw.as_slice())
+        let gzip_error = |source| MnistError::Gzip {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut decoder = GzDecoder::new(raw.as_slice());
+        let mut out = Vec::new();
+        (&mut decoder)
+            .take(4)
             .read_to_end(&mut out)
-            .map_err(|source| MnistError::Gzip {
+            .map_err(gzip_error)?;
+        let ndim = match out[..] {
+            [0, 0, 0x08, ndim] => u64::from(ndim),
+            _ => 0,
+        };
+        (&mut decoder)
+            .take(4 * ndim)
+            .read_to_end(&mut out)
+            .map_err(gzip_error)?;
+        let limit = idx_file_size(&out)
+            .unwrap_or(MAX_FILE_BYTES)
+            .min(MAX_FILE_BYTES);
+        (&mut decoder)
+            .take(limit + 1 - out.len() as u64)
+            .read_to_end(&mut out)
+            .map_err(gzip_error)?;
+        if out.len() as u64 > limit {
+            return Err(MnistError::TooLarge {
                 path: path.to_path_buf(),
-                source,
-            })?;
+                limit,
+            });
+        }
         out
     } else {
         raw
@@ -314,6 +391,21 @@ fn decode_verified(path: &Path, raw: Vec<u8>, spec: &FileSpec) -> Result<Vec<u8>
         });
     }
     Ok(contents)
+}
+
+/// The size an IDX file of unsigned bytes has by its header (magic and
+/// dimensions), when `header` holds a complete one.
+fn idx_file_size(header: &[u8]) -> Option<u64> {
+    let [0, 0, 0x08, ndim, ref dims @ ..] = *header else {
+        return None;
+    };
+    if ndim == 0 || dims.len() != 4 * usize::from(ndim) {
+        return None;
+    }
+    dims.chunks_exact(4)
+        .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
+        .try_fold(1u64, u64::checked_mul)?
+        .checked_add(header.len() as u64)
 }
 
 /// Lower-case hex SHA-256 of `bytes`.
@@ -381,7 +473,12 @@ impl Downloader {
     /// written, atomically, as `dir/NAME.gz`. Files already present are left
     /// alone (they are verified when loaded).
     pub fn fetch_missing(&self, dir: &Path, files: &Files) -> Result<()> {
-        for spec in files.all() {
+        self.fetch_missing_specs(dir, &files.all())
+    }
+
+    /// [`Downloader::fetch_missing`] for some of the files.
+    pub fn fetch_missing_specs(&self, dir: &Path, specs: &[&FileSpec]) -> Result<()> {
+        for spec in specs {
             let present =
                 dir.join(&spec.name).is_file() || dir.join(format!("{}.gz", spec.name)).is_file();
             if !present {
@@ -460,6 +557,9 @@ impl Downloader {
                 break;
             }
             out.extend_from_slice(&chunk[..n]);
+            if out.len() as u64 > MAX_FILE_BYTES {
+                return Err(format!("the server sent more than {MAX_FILE_BYTES} bytes"));
+            }
             bar.inc(n as u64);
         }
         bar.finish_and_clear();

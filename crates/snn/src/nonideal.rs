@@ -205,6 +205,13 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
             Some(v) if v.is_finite() && v > 0.0 => Ok(v),
             _ => Err(bad("must be a finite number > 0")),
         };
+        // The neuron keys are held as 32-bit floats.
+        let single = |v: f64| match v as f32 {
+            x if x.is_finite() => Ok(x),
+            _ => Err(bad(
+                "is beyond the range of a 32-bit float (magnitude below 3.4e38)",
+            )),
+        };
         let fraction = || match number {
             Some(v) if (0.0..=1.0).contains(&v) => Ok(v),
             _ => Err(bad("must be a rate in [0, 1]")),
@@ -217,12 +224,12 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
         }
         match key.as_str() {
             "lif.v_th" => {
-                s.neuron.v_th = Some(positive().map_err(|_| {
+                s.neuron.v_th = Some(single(positive().map_err(|_| {
                     bad("must be a positive number (multiple of the converted threshold)")
-                })? as f32)
+                })?)?)
             }
             "lif.v_leak" => match number {
-                Some(v) if v.is_finite() => s.neuron.v_leak = Some(v as f32),
+                Some(v) if v.is_finite() => s.neuron.v_leak = Some(single(v)?),
                 _ => {
                     return Err(bad(
                         "must be a finite number (fraction of the threshold per step)",
@@ -230,10 +237,9 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
                 }
             },
             "lif.threshold_sigma" => {
-                s.neuron.threshold_sigma =
-                    Some(non_negative().map_err(|_| {
-                        bad("must be a finite number >= 0 (fraction of the threshold)")
-                    })? as f32)
+                s.neuron.threshold_sigma = Some(single(non_negative().map_err(|_| {
+                    bad("must be a finite number >= 0 (fraction of the threshold)")
+                })?)?)
             }
             "input.encoding" => match value.as_str() {
                 Some("bernoulli") => s.neuron.encoding = Some(Encoding::Bernoulli),
@@ -247,7 +253,17 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
             "device.programming_sigma" => hw.device.programming_sigma = Some(non_negative()?),
             "device.read_noise_sigma" => hw.device.read_noise_sigma = Some(non_negative()?),
             "device.g_min" => hw.device.g_min = Some(non_negative()?),
-            "device.g_max" => hw.device.g_max = Some(positive()?),
+            "device.g_max" => match positive()? {
+                g if g <= MAX_CONDUCTANCE => hw.device.g_max = Some(g),
+                _ => {
+                    let why = format!(
+                        "must be at most {MAX_CONDUCTANCE} S (a 1 Ω cell; memristors stay \
+                         below about 10 mS, and the array's circuit loses its precision when \
+                         cells conduct far more than their wires)"
+                    );
+                    return Err(bad(&why));
+                }
+            },
             "device.levels" => match value.as_integer() {
                 Some(k) if (2..=1 << 16).contains(&k) => hw.device.levels = Some(k as u32),
                 _ => return Err(bad("must be an integer from 2 to 65536")),
@@ -348,6 +364,9 @@ pub fn from_table(table: &toml::Table, mapping: &str) -> Result<Settings, KeyErr
     }
     Ok(s)
 }
+
+/// The largest `device.g_max`, S.
+pub const MAX_CONDUCTANCE: f64 = 1.0;
 
 /// Training images `adc.calibration_images` may ask for: the MNIST training
 /// set.

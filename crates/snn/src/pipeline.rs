@@ -106,6 +106,13 @@ pub fn train_shared(
 ) -> Result<(SharedModel, Record), TrainError> {
     let start = Instant::now();
     let n = data.train.len();
+    if recipe.dense.epochs == 0 {
+        return Err(TrainError::Setting {
+            name: "epochs",
+            value: "0".into(),
+            why: "must be at least 1 (an untrained network classifies at chance)",
+        });
+    }
     if recipe.validation >= n {
         return Err(TrainError::Setting {
             name: "validation",

@@ -129,6 +129,48 @@ fn truncated_gzip_is_reported_as_such() {
     assert!(err.to_string().contains("corrupt or truncated"));
 }
 
+/// `header` followed by `zeros` zero bytes, gzip-compressed as a stream (a
+/// gzip bomb: about a thousandth of its decompressed size).
+fn gzip_bomb(header: &[u8], zeros: usize) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(header).unwrap();
+    let block = vec![0u8; 1 << 20];
+    for _ in 0..zeros >> 20 {
+        e.write_all(&block).unwrap();
+    }
+    e.finish().unwrap()
+}
+
+#[test]
+fn gzip_bombs_are_cut_off_at_the_size_their_header_gives() {
+    let s = synthetic();
+    let dir = tempfile::tempdir().unwrap();
+    write_all(dir.path(), &s, true);
+    // The header of the real 6-image file, then 64 MiB of zeros: reading
+    // stops one byte past the 16 + 6 x 784 bytes the header allows.
+    let bomb = gzip_bomb(&s.contents[0][..16], 64 << 20);
+    assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+    std::fs::write(dir.path().join("train-img.gz"), &bomb).unwrap();
+    let err = mnist::load_dir(dir.path(), &s.files).unwrap_err();
+    assert!(
+        matches!(err, MnistError::TooLarge { limit, .. } if limit == 16 + 6 * 784),
+        "{err}"
+    );
+    assert!(err.to_string().contains("train-img.gz"), "{err}");
+    // A header claiming 4e9 images (3 TB) is held to the absolute limit.
+    let mut huge = vec![0, 0, 8, 3];
+    for d in [4_000_000_000u32, 28, 28] {
+        huge.extend_from_slice(&d.to_be_bytes());
+    }
+    let bomb = gzip_bomb(&huge, (mnist::MAX_FILE_BYTES as usize) + (1 << 20));
+    std::fs::write(dir.path().join("train-img.gz"), &bomb).unwrap();
+    let err = mnist::load_dir(dir.path(), &s.files).unwrap_err();
+    assert!(
+        matches!(err, MnistError::TooLarge { limit, .. } if limit == mnist::MAX_FILE_BYTES),
+        "{err}"
+    );
+}
+
 #[test]
 fn truncated_raw_file_fails_the_checksum() {
     let s = synthetic();

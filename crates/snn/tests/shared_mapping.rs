@@ -46,7 +46,9 @@ fn ideal_hardware_reads_every_table_exactly_and_matches_ideal_inference() {
             assert!((i - expect).abs() <= 1e-15 * expect, "{c}: {i} vs {expect}");
         }
     }
-    let data = test_images(30);
+    // Image by image on the first 300 test images (10,000 of 10,000 in the
+    // README's full runs): the same prediction and the same output spikes.
+    let data = test_images(300);
     let (lif, config) = trial::configure(&model, &s, &Conversion::default(), 11);
     let a = snn::infer(
         &IdealMapping::new(&model).unwrap(),
@@ -261,6 +263,37 @@ fn resources_count_the_paper_architecture() {
         .iter()
         .any(|r| r[0] == "total" && r[1] == "memristors" && r[2] == "768" && r[3] == "750"));
     assert_eq!(Resources::from_outcome(&r.outcome), res);
+}
+
+#[test]
+fn cycle_count_and_frame_rate_match_a_hand_count() {
+    // Two frames of the paper's network, T = 32, with spike totals chosen by
+    // hand: 3,000 input spikes, 500 from hidden layer 1, 100 from layer 2
+    // (the output layer's own spikes drive no core).
+    let outcome = snn::Outcome {
+        predictions: vec![0, 0],
+        output_spikes: vec![0; 20],
+        layer_spikes: vec![3_000, 500, 100, 7],
+        sizes: vec![784, 1024, 1024, 10],
+        timesteps: 32,
+        seconds: 1.0,
+    };
+    let r = Resources::from_outcome(&outcome);
+    // Per frame: core 1 serves 1,500 spikes x 1,024 synapses = 1,536,000
+    // cycles plus 32 x 1,024 = 32,768 LIF updates: 1,568,768. Core 2:
+    // 250 x 1,024 + 32,768 = 288,768. Core 3: 50 x 10 + 32 x 10 = 820.
+    let cycles: Vec<f64> = r.cores.iter().map(|c| c.cycles).collect();
+    assert_eq!(cycles, [1_568_768.0, 288_768.0, 820.0]);
+    assert_eq!(r.cycles_per_frame(), 1_568_768.0);
+    assert_eq!(r.serial_cycles_per_frame(), 1_858_356.0);
+    // 50 MHz / 1,568,768 cycles = 31.872... frames/s.
+    assert!(
+        (r.frames_per_s() - 31.872_144_26).abs() < 1e-8,
+        "{}",
+        r.frames_per_s()
+    );
+    // Index memory: 4 bits per synapse, 784 x 1024 x 4 = 3,211,264 bits.
+    assert_eq!(r.cores[0].index_bits, 3_211_264);
 }
 
 #[test]

@@ -13,6 +13,16 @@ use crate::value::{self, ParameterSpec, Value, ValueKind};
 /// (one curve per value of the second).
 pub const MAX_SWEEPS: usize = 2;
 
+/// At most this many sweep points in a study (the grid of two sweeps
+/// counted whole): each is a row of the summary and a mark on the plot, and
+/// the committed studies use at most 12. The limit keeps a typo
+/// (`points = 100000000`) from filling memory before anything runs.
+pub const MAX_POINTS: usize = 1_000;
+
+/// At most this many trials in a study (points x trials): one row of
+/// `trials.csv` each, and more than a core runs in weeks.
+pub const MAX_TRIALS: usize = 1_000_000;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -197,6 +207,39 @@ impl StudyConfig {
         if sweeps.len() == 2 && sweeps[0].parameter == sweeps[1].parameter {
             return Err(err(format!("`{}` is swept twice", sweeps[0].parameter)));
         }
+        let mut points = 1usize;
+        for (i, sweep) in sweeps.iter().enumerate() {
+            let n = match &sweep.values {
+                SweepValues::List(list) => list.len(),
+                SweepValues::Range { points, .. } => *points,
+            };
+            points = match points.checked_mul(n).filter(|&p| p <= MAX_POINTS) {
+                Some(p) => p,
+                None if i == 0 => {
+                    return Err(err(format!(
+                        "sweep 1 (`{}`): {n} points exceeds the limit of {MAX_POINTS} \
+                         sweep points per study (split it into several studies)",
+                        sweep.parameter
+                    )))
+                }
+                None => {
+                    return Err(err(format!(
+                        "the grid of {points} x {n} points exceeds the limit of {MAX_POINTS} \
+                         sweep points per study (split it into several studies)"
+                    )))
+                }
+            };
+        }
+        if points
+            .checked_mul(raw.trials)
+            .is_none_or(|t| t > MAX_TRIALS)
+        {
+            return Err(err(format!(
+                "{points} points x {} trials exceeds the limit of {MAX_TRIALS} trials \
+                 per study (split it into several studies)",
+                raw.trials
+            )));
+        }
         Ok(StudyConfig {
             source: source.to_path_buf(),
             mapping: raw.mapping,
@@ -224,6 +267,11 @@ pub fn expand_range(
     }
     if points == 0 {
         return Err("`points` must be at least 1".into());
+    }
+    if points > MAX_POINTS {
+        return Err(format!(
+            "`points` = {points} exceeds the limit of {MAX_POINTS} sweep points"
+        ));
     }
     if points == 1 {
         if start != stop {

@@ -69,7 +69,7 @@ pub enum StudyError {
     )]
     ModelMismatch { study: String, evaluator: String },
 
-    #[error("cannot start worker threads: {0}")]
+    #[error("worker threads: {0}")]
     Threads(String),
 
     #[error("cannot install the Ctrl-C handler: {0}")]

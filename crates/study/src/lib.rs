@@ -44,7 +44,8 @@ pub mod table;
 mod value;
 
 pub use config::{
-    expand_range, Axis, Spacing, Study, StudyConfig, SweepDef, SweepValues, MAX_SWEEPS,
+    expand_range, Axis, Spacing, Study, StudyConfig, SweepDef, SweepValues, MAX_POINTS, MAX_SWEEPS,
+    MAX_TRIALS,
 };
 pub use error::StudyError;
 pub use evaluator::{Evaluator, TrialResult};
@@ -54,7 +55,7 @@ pub use model::{locate_model, LocateError, ModelId, MODEL_ENV, MODEL_FILE};
 pub use network::{
     calibrates_adc_ranges, NetworkError, NetworkEvaluator, NETWORK_MAPPINGS, NETWORK_PARAMETERS,
 };
-pub use run::{run_study, RunOptions, RunReport, Shard};
+pub use run::{check_threads, run_study, RunOptions, RunReport, Shard, THREADS_PER_CORE};
 pub use seed::{reference_seed, trial_seed};
 pub use stats::{summarize, t_975, Stats};
 pub use store::{plot_path, PointSummary, META_FILE, SUMMARY_FILE, TRIALS_FILE};

@@ -32,6 +32,22 @@ pub fn merge_dirs(inputs: &[PathBuf], out: &Path) -> Result<MergeReport, StudyEr
             message: "no study folders to merge".into(),
         });
     };
+    // A shard's own folder as the output would replace its trials with the
+    // merged ones and its study.toml with the unsharded record.
+    if let Ok(out_real) = std::fs::canonicalize(out) {
+        for dir in inputs {
+            if std::fs::canonicalize(dir).is_ok_and(|d| d == out_real) {
+                return Err(StudyError::Directory {
+                    path: out.to_path_buf(),
+                    message: format!(
+                        "is also an input ({}); merging into it would overwrite that \
+                         folder: choose a new output folder",
+                        dir.display()
+                    ),
+                });
+            }
+        }
+    }
     let first = Meta::read(first_dir)?;
     let study = first.study().map_err(|message| StudyError::Directory {
         path: first_dir.join(store::META_FILE),

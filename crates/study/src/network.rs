@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::Path;
 
 use flate2::read::GzDecoder;
-use xbar_snn::mnist::{self, Dataset, MnistError};
+use xbar_snn::mnist::{self, Dataset, MnistError, Split};
 use xbar_snn::model::{ModelError, SharedModel};
 use xbar_snn::nonideal::KeyError;
 use xbar_snn::trial::{run_trial, Images};
@@ -328,12 +328,12 @@ impl NetworkEvaluator {
         }
         let model_path = locate_model(model)?;
         let (model, model_id) = NetworkEvaluator::read_model(&model_path)?;
-        let data = mnist::load(mnist, progress)?;
-        let evaluator = NetworkEvaluator::new(mapping, model, model_id, data.test)?;
+        let test = mnist::load_split(mnist, Split::Test, progress)?;
+        let evaluator = NetworkEvaluator::new(mapping, model, model_id, test)?;
         // Only the dense mapping calibrates on training images; the other
-        // mappings need not hold the 47 MB.
+        // mappings need not fetch or hold the 47 MB.
         Ok(if mapping == "dense" {
-            evaluator.with_training(data.train)
+            evaluator.with_training(mnist::load_split(mnist, Split::Train, progress)?)
         } else {
             evaluator
         })

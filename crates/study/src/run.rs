@@ -56,6 +56,25 @@ impl FromStr for Shard {
     }
 }
 
+/// Worker threads a study may start per core. Beyond one per core threads
+/// add no speed, only memory (each running trial holds its own device sample
+/// and buffers); a few per core leave room for oversubscribing on purpose.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// Refuses a thread count above [`THREADS_PER_CORE`] per core of this
+/// machine, or zero.
+pub fn check_threads(threads: usize) -> Result<(), StudyError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let limit = THREADS_PER_CORE * cores;
+    if threads == 0 || threads > limit {
+        return Err(StudyError::Threads(format!(
+            "{threads} threads requested; give 1 to {limit} ({THREADS_PER_CORE} per core, \
+             {cores} cores here)"
+        )));
+    }
+    Ok(())
+}
+
 /// How to run a study.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -107,6 +126,9 @@ pub fn run_study<E: Evaluator>(
     options: &RunOptions,
 ) -> Result<RunReport, StudyError> {
     let started = Instant::now();
+    if let Some(threads) = options.threads {
+        check_threads(threads)?;
+    }
     if study.model() != evaluator.model() {
         return Err(StudyError::ModelMismatch {
             study: model::describe(study.model()),

@@ -213,3 +213,48 @@ fn corrupt_summary_is_named() {
     assert!(e.contains("nothing/study.toml"), "{e}");
     assert_eq!(display_value(&Value::Float(0.1), "relative"), "10 %");
 }
+
+#[test]
+fn a_committed_table_row_is_re_derived_from_its_trials() {
+    // The README quotes the dense wire study at 5 Ω: re-derive that row of
+    // `xbar table` from the 20 trials in the committed trials.csv with the
+    // textbook formulas (sample mean, sample standard deviation with n - 1,
+    // Student-t interval with t(0.975, 19) = 2.093024 from a printed table).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/dense_wire_resistance");
+    let trials = csv_rows(&std::fs::read(dir.join("trials.csv")).unwrap());
+    let acc: Vec<f64> = trials
+        .iter()
+        .filter(|r| r["crossbar.r_wire"] == "5")
+        .map(|r| r["accuracy"].parse().unwrap())
+        .collect();
+    assert_eq!(acc.len(), 20);
+    let n = acc.len() as f64;
+    let mean = acc.iter().sum::<f64>() / n;
+    let std = (acc.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = 2.093024 * std / n.sqrt();
+
+    let results = load_results(&dir, false).unwrap();
+    let table = csv_rows(&render_csv(&[results], PAPER_ACCURACY));
+    let row = table.iter().find(|r| r["value_1"] == "5").unwrap();
+    let field = |k: &str| row[k].parse::<f64>().unwrap();
+    assert_eq!(row["n"], "20");
+    assert!((field("mean") - mean).abs() < 1e-12, "{row:?} vs {mean}");
+    assert!((field("std") - std).abs() < 1e-12, "{row:?} vs {std}");
+    // t is printed to 7 digits: 1e-6 relative of a half-width of ~2e-4.
+    assert!((field("ci95_low") - (mean - half)).abs() < 1e-9, "{row:?}");
+    assert!((field("ci95_high") - (mean + half)).abs() < 1e-9, "{row:?}");
+    assert!(
+        (field("delta") - (mean - PAPER_ACCURACY)).abs() < 1e-12,
+        "{row:?}"
+    );
+    // The README's "98.77 (98.75–98.79)".
+    assert_eq!(
+        format!(
+            "{:.2} ({:.2}–{:.2})",
+            100.0 * mean,
+            100.0 * (mean - half),
+            100.0 * (mean + half)
+        ),
+        "98.77 (98.75–98.79)"
+    );
+}
