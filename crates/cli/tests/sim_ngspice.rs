@@ -180,6 +180,7 @@ decks! {
     behavioral_bsource_functions => "tests/decks/bsource_functions.cir",
     behavioral_func_scoping => "tests/decks/func_scoping.cir",
     behavioral_subckt_params => "tests/decks/subckt_params.cir",
+    behavioral_expr_resistor_capacitor => "tests/decks/expr_resistor_capacitor.cir",
     behavioral_eg_value => "tests/decks/eg_value.cir",
 }
 
