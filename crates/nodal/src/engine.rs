@@ -98,6 +98,9 @@ impl Simulator {
             for d in &mut devices {
                 d.setup(&mut setup);
             }
+            for d in &mut devices {
+                d.bind(&mut setup)?;
+            }
         }
         let pattern = pattern.finish(unknowns.len());
         let nonlinear = devices.iter().any(|d| d.is_nonlinear());

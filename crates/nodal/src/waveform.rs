@@ -133,45 +133,50 @@ fn pwl(points: &[(f64, f64)], time: f64) -> f64 {
     va + (vb - va) * (time - ta) / (tb - ta)
 }
 
-/// Corners of the waveform within `[0, tstop]`, where the transient must
-/// land exactly and restart at first order.
-pub fn breakpoints(w: &Waveform, span: TranSpan) -> Vec<f64> {
+/// Corners of the waveform within `[0, tstop]` (at most `limit + 1`),
+/// where the transient must land exactly and restart at first order.
+/// A pulse's corners are those its period shows: when rise + width + fall
+/// exceed the period, the pulse restarts at the next period and its later
+/// corners never occur (ngspice's vsrc accept routine schedules only the
+/// corners of the present period). Sines have none, as in ngspice 39.
+pub fn breakpoints(w: &Waveform, span: TranSpan, limit: usize) -> Vec<f64> {
     let mut out = Vec::new();
     match w {
         Waveform::Pulse { .. } => {
             if let Some(p) = pulse(w, span) {
-                let corners = [0.0, p.tr, p.tr + p.pw, p.tr + p.pw + p.tf];
-                let mut base = p.td;
-                // A pulse of a huge number of periods would flood the list;
-                // the transient cannot take fewer steps than corners anyway.
-                let max_periods = 1_000_000usize;
-                for _ in 0..max_periods {
+                let corners: Vec<f64> = [0.0, p.tr, p.tr + p.pw, p.tr + p.pw + p.tf]
+                    .into_iter()
+                    .filter(|&c| c < p.per)
+                    .collect();
+                let mut period = 0.0f64;
+                'periods: loop {
+                    // Multiplying rather than accumulating keeps late
+                    // periods' corners where the waveform puts them.
+                    let base = p.td + period * p.per;
                     if base > span.tstop {
                         break;
                     }
-                    for c in corners {
+                    for &c in &corners {
                         let t = base + c;
-                        if t <= span.tstop {
-                            out.push(t);
+                        if t > span.tstop || out.len() > limit {
+                            break 'periods;
                         }
+                        out.push(t);
                     }
-                    if p.per <= 0.0 {
-                        break;
-                    }
-                    base += p.per;
+                    period += 1.0;
                 }
             }
         }
         Waveform::Pwl(points) => {
-            out.extend(points.iter().map(|&(t, _)| t).filter(|&t| t <= span.tstop));
+            out.extend(
+                points
+                    .iter()
+                    .map(|&(t, _)| t)
+                    .filter(|&t| t <= span.tstop)
+                    .take(limit + 1),
+            );
         }
-        Waveform::Sin { td, .. } => {
-            if let Some(td) = *td {
-                if td > 0.0 && td <= span.tstop {
-                    out.push(td);
-                }
-            }
-        }
+        Waveform::Sin { .. } => {}
     }
     out.retain(|&t| t >= 0.0);
     out
@@ -253,7 +258,7 @@ mod tests {
         assert_eq!(eval(&w, 0.45, SPAN), 0.0);
         // Second period.
         assert_eq!(eval(&w, 0.7, SPAN), 2.0);
-        let bp = breakpoints(&w, SPAN);
+        let bp = breakpoints(&w, SPAN, 1000);
         assert!(bp.contains(&0.1) && bp.iter().any(|&t| (t - 0.601).abs() < 1e-12));
     }
 
@@ -264,7 +269,7 @@ mod tests {
         assert!((eval(&w, 0.15, SPAN) - 2.0).abs() < 1e-12);
         assert!((eval(&w, 0.3, SPAN) - 1.0).abs() < 1e-12);
         assert_eq!(eval(&w, 0.9, SPAN), -1.0);
-        assert_eq!(breakpoints(&w, SPAN), vec![0.1, 0.2, 0.4]);
+        assert_eq!(breakpoints(&w, SPAN, 1000), vec![0.1, 0.2, 0.4]);
     }
 
     #[test]
