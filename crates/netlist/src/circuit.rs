@@ -48,6 +48,15 @@ pub struct Circuit {
     pub warnings: Vec<Diagnostic>,
     /// Transient integration method from `.options method=trap|gear`.
     pub method: IntegrationMethod,
+    /// `.ic v(node)=value`, in deck order (a later value for a node wins).
+    /// As in ngspice: a transient's operating point holds these nodes at
+    /// their values; with `uic` they are the starting node voltages (and
+    /// the initial voltage of capacitors without their own `ic=`).
+    pub initial_conditions: Vec<(String, f64)>,
+    /// `.nodeset v(node)=value`: as in ngspice, the first two Newton
+    /// iterations of an operating point hold these nodes at their values,
+    /// then they are released (an initial guess, not a constraint).
+    pub nodesets: Vec<(String, f64)>,
 }
 
 /// `.options method=`: ngspice integrates with the trapezoidal rule unless

@@ -17,10 +17,86 @@ type Result<T> = std::result::Result<T, NetlistError>;
 /// Instances nested deeper than this are reported as runaway recursion.
 const MAX_NESTING: usize = 100;
 
-/// Options whose numeric value the engine honours.
+/// Options whose numeric value the engine honours (`maxpoints` is xbar's:
+/// the most time points a transient may store).
 const NUMERIC_OPTIONS: &[&str] = &[
-    "reltol", "abstol", "vntol", "chgtol", "trtol", "gmin", "itl1", "itl2", "itl4", "temp", "tnom",
+    "reltol",
+    "abstol",
+    "vntol",
+    "chgtol",
+    "trtol",
+    "gmin",
+    "itl1",
+    "itl2",
+    "itl4",
+    "temp",
+    "tnom",
     "maxord",
+    "gminsteps",
+    "srcsteps",
+    "defw",
+    "defl",
+    "maxpoints",
+];
+
+/// The other options of ngspice 39's manual (chapter "Simulator
+/// Variables"): accepted with a warning that they change nothing here.
+const NGSPICE_OPTIONS: &[&str] = &[
+    "acct",
+    "noacct",
+    "noinit",
+    "list",
+    "nomod",
+    "nopage",
+    "node",
+    "opts",
+    "seed",
+    "seedinfo",
+    "warn",
+    "maxwarns",
+    "savecurrents",
+    "keepopinfo",
+    "noopiter",
+    "pivrel",
+    "pivtol",
+    "rshunt",
+    "cshunt",
+    "noopac",
+    "autostop",
+    "conv_abs_step",
+    "conv_step",
+    "interp",
+    "itl3",
+    "itl5",
+    "itl6",
+    "maxevtiter",
+    "maxopalter",
+    "noopalter",
+    "ramptime",
+    "xmu",
+    "badmos3",
+    "defad",
+    "defas",
+    "scale",
+    "klu",
+    "sparse",
+    "trytocompact",
+    "norefvalue",
+    "post",
+    "ingold",
+    "numdgt",
+    "limpts",
+    "lvltim",
+    "plotwinsize",
+    "rseries",
+    "cshunt",
+    "sourcesteps",
+    "gminfactor",
+    "dcon",
+    "newtrunc",
+    "nosrcsteps",
+    "nogminsteps",
+    "epsmin",
 ];
 
 enum Def {
@@ -570,6 +646,10 @@ impl Elaborator {
         while i < tokens.len() {
             match &tokens[i] {
                 Token::Word(w) if w == "dc" => {
+                    // `dc value` and `dc=value` are both ngspice.
+                    if tokens.get(i + 1) == Some(&Token::Eq) {
+                        i += 1;
+                    }
                     let value = tokens.get(i + 1).ok_or_else(|| {
                         NetlistError::new(&stmt.loc, ErrorKind::Missing("DC value".into()), "dc")
                     })?;
@@ -842,15 +922,31 @@ impl Elaborator {
                 // `.save all ...` keeps every vector, as in ngspice.
                 self.save_all |= rest.contains(&Token::Word("all".into()));
             }
-            ".print" => {
+            ".print" | ".plot" => {
                 let rest = match rest.first() {
-                    Some(Token::Word(w)) if matches!(w.as_str(), "op" | "dc" | "tran") => {
+                    Some(Token::Word(w))
+                        if matches!(
+                            w.as_str(),
+                            "op" | "dc" | "tran" | "ac" | "noise" | "disto" | "tf"
+                        ) =>
+                    {
                         &rest[1..]
                     }
                     _ => rest,
                 };
                 let vectors = self.vectors(stmt, rest)?;
                 self.circuit.prints.extend(vectors);
+            }
+            // `.width` only sets the width of ngspice's printed tables, and
+            // ngspice 39 writes every vector whatever `.probe` asks for.
+            ".width" | ".probe" => {}
+            ".ic" | ".nodeset" => {
+                let values = self.node_values(stmt, scope, rest)?;
+                if head == ".ic" {
+                    self.circuit.initial_conditions.extend(values);
+                } else {
+                    self.circuit.nodesets.extend(values);
+                }
             }
             _ => {
                 return Err(NetlistError::new(
@@ -861,6 +957,56 @@ impl Elaborator {
             }
         }
         Ok(())
+    }
+
+    /// `v(node)=value ...` of `.ic` and `.nodeset`.
+    fn node_values(
+        &self,
+        stmt: &Stmt,
+        scope: &Scope,
+        tokens: &[Token],
+    ) -> Result<Vec<(String, f64)>> {
+        let mut out = Vec::new();
+        let mut rest = tokens;
+        while !rest.is_empty() {
+            let [Token::Word(v), Token::LParen, Token::Word(node), Token::RParen, Token::Eq, value, tail @ ..] =
+                rest
+            else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(": expected `v(node)=value`".into()),
+                    rest[0].text(),
+                ));
+            };
+            if v != "v" {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unsupported(format!(
+                        "`{v}(...)` in {} (only node voltages v(node))",
+                        stmt.head()
+                    )),
+                    v.clone(),
+                ));
+            }
+            self.checked_voltage(stmt, node, None)?;
+            if node == "0" || node == "gnd" {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue("ground's voltage is 0 by definition".into()),
+                    format!("v({node})"),
+                ));
+            }
+            out.push((node.clone(), scope.num(stmt, value)?));
+            rest = tail;
+        }
+        if out.is_empty() {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("`v(node)=value`".into()),
+                stmt.head(),
+            ));
+        }
+        Ok(out)
     }
 
     fn sweep(&self, stmt: &Stmt, scope: &Scope, tokens: &[Token]) -> Result<Sweep> {
@@ -977,38 +1123,53 @@ impl Elaborator {
                     rest[i].text(),
                 ));
             };
-            if rest.get(i + 1) != Some(&Token::Eq) {
-                self.warn(&stmt.loc, format!("unknown option `{name}` ignored"));
-                i += 1;
-                continue;
-            }
-            let Some(value) = rest.get(i + 2) else {
-                return Err(NetlistError::new(
-                    &stmt.loc,
-                    ErrorKind::Missing(format!("value of option `{name}`")),
-                    name.clone(),
-                ));
-            };
-            i += 3;
-            if name == "method" {
-                self.circuit.method = match value {
-                    Token::Word(w) if w == "trap" || w == "trapezoidal" => {
-                        IntegrationMethod::Trapezoidal
-                    }
-                    Token::Word(w) if w == "gear" => IntegrationMethod::Gear,
-                    other => {
-                        return Err(NetlistError::new(
-                            &stmt.loc,
-                            ErrorKind::BadValue("method must be trap or gear".into()),
-                            other.text(),
-                        ))
-                    }
+            let value = if rest.get(i + 1) == Some(&Token::Eq) {
+                let Some(value) = rest.get(i + 2) else {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing(format!("value of option `{name}`")),
+                        name.clone(),
+                    ));
                 };
-            } else if NUMERIC_OPTIONS.contains(&name.as_str()) {
-                let number = scope.num(stmt, value)?;
-                self.circuit.options.insert(name.clone(), number);
+                i += 3;
+                Some(value)
             } else {
-                self.warn(&stmt.loc, format!("unknown option `{name}` ignored"));
+                i += 1;
+                None
+            };
+            match (name.as_str(), value) {
+                ("method", Some(value)) => {
+                    self.circuit.method = match value {
+                        Token::Word(w) if w == "trap" || w == "trapezoidal" => {
+                            IntegrationMethod::Trapezoidal
+                        }
+                        Token::Word(w) if w == "gear" => IntegrationMethod::Gear,
+                        other => {
+                            return Err(NetlistError::new(
+                                &stmt.loc,
+                                ErrorKind::BadValue("method must be trap or gear".into()),
+                                other.text(),
+                            ))
+                        }
+                    }
+                }
+                (option, Some(value)) if NUMERIC_OPTIONS.contains(&option) => {
+                    let number = scope.num(stmt, value)?;
+                    if matches!(option, "temp" | "tnom") && number != 27.0 {
+                        self.warn(
+                            &stmt.loc,
+                            format!(
+                                "option `{option}={number}` ignored: xbar evaluates devices at 27 °C"
+                            ),
+                        );
+                    }
+                    self.circuit.options.insert(name.clone(), number);
+                }
+                (option, _) if NGSPICE_OPTIONS.contains(&option) => self.warn(
+                    &stmt.loc,
+                    format!("ngspice option `{option}` has no effect in xbar; ignored"),
+                ),
+                _ => self.warn(&stmt.loc, format!("unknown option `{name}` ignored")),
             }
         }
         Ok(())

@@ -150,7 +150,7 @@ impl Simulator {
         }
         let mut breaks = Breakpoints::new(corners, spec.tstop, 10.0 * delmin);
 
-        let mut x = self.initial_guess();
+        let mut x = self.initial_guess(true);
         let at_zero = SourceMode::Tran { time: 0.0, span };
         if spec.uic {
             let s = Solve {
