@@ -33,7 +33,7 @@ pub enum ErrorKind {
     OrphanContinuation,
     #[error("unterminated {0}")]
     Unterminated(&'static str),
-    #[error("unknown element type (supported: R C V I D M X B YMEMRISTOR, E/G with value=)")]
+    #[error("unknown element type (supported: R C V I B E F G H D M X YMEMRISTOR)")]
     UnknownElement,
     #[error("unknown directive")]
     UnknownDirective,

@@ -50,7 +50,13 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         ElementKind::Behavioral { .. } => vec![],
         // Channel and bulk junctions join drain, source and bulk; the gate is insulated.
         ElementKind::Mosfet { .. } => vec![(0, 2), (2, 3)],
-        ElementKind::Capacitor { .. } | ElementKind::CurrentSource(_) => vec![],
+        // A controlled voltage source ties its output nodes like a voltage
+        // source; its controlling nodes draw no current.
+        ElementKind::Vcvs(_) | ElementKind::Ccvs { .. } => vec![(0, 1)],
+        ElementKind::Capacitor { .. }
+        | ElementKind::CurrentSource(_)
+        | ElementKind::Vccs(_)
+        | ElementKind::Cccs { .. } => vec![],
     }
 }
 
@@ -137,6 +143,8 @@ fn voltage_loops(circuit: &Circuit, index: &HashMap<&str, usize>) -> Result<(), 
         let voltage_defined = matches!(
             element.kind,
             ElementKind::VoltageSource(_)
+                | ElementKind::Vcvs(_)
+                | ElementKind::Ccvs { .. }
                 | ElementKind::Behavioral {
                     quantity: Behavior::Voltage,
                     ..

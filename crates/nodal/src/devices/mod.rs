@@ -6,6 +6,7 @@
 
 mod behavioral;
 mod capacitor;
+mod controlled;
 mod diode;
 mod isource;
 mod limit;
@@ -130,6 +131,15 @@ impl<'a> Setup<'a> {
     pub fn unknown(&mut self, name: String, kind: UnknownKind, output: bool) -> usize {
         self.unknowns.push(UnknownInfo { name, kind, output });
         self.unknowns.len() - 1
+    }
+
+    /// The branch-current unknown `i(element)` of an element that has one
+    /// (voltage sources, E and H sources, inductors).
+    pub fn branch(&self, element: &str) -> Option<usize> {
+        let name = format!("i({element})");
+        self.unknowns
+            .iter()
+            .position(|u| u.kind == UnknownKind::Current && u.name == name)
     }
 
     /// `n` plain state slots.
@@ -295,8 +305,9 @@ pub trait Device: Send + std::fmt::Debug {
         false
     }
 
-    /// Times the transient must hit exactly (source corners).
-    fn breakpoints(&self, _span: TranSpan) -> Vec<f64> {
+    /// Times the transient must hit exactly (source corners), at most
+    /// `limit + 1` of them (more cannot fit in the run's point limit).
+    fn breakpoints(&self, _span: TranSpan, _limit: usize) -> Vec<f64> {
         Vec::new()
     }
 
@@ -497,6 +508,34 @@ pub fn build(
                 ElementKind::CurrentSource(src) => {
                     Box::new(isource::CurrentSource::new(e, map, src)?)
                 }
+                ElementKind::Vcvs(poly) => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Voltage,
+                    poly,
+                    &[],
+                )?),
+                ElementKind::Vccs(poly) => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Current,
+                    poly,
+                    &[],
+                )?),
+                ElementKind::Ccvs { controls, poly } => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Voltage,
+                    poly,
+                    controls,
+                )?),
+                ElementKind::Cccs { controls, poly } => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Current,
+                    poly,
+                    controls,
+                )?),
                 ElementKind::Diode { model: m, area } => {
                     let card = model(c, e, m, &["d"])?;
                     Box::new(diode::Diode::new(e, map, card, *area, opts)?)
