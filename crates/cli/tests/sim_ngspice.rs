@@ -182,6 +182,8 @@ decks! {
     behavioral_subckt_params => "tests/decks/subckt_params.cir",
     behavioral_expr_resistor_capacitor => "tests/decks/expr_resistor_capacitor.cir",
     behavioral_eg_value => "tests/decks/eg_value.cir",
+    behavioral_memristor_hp => "tests/decks/bsource_memristor_hp.cir",
+    behavioral_memristor_biolek => "tests/decks/bsource_memristor_biolek_rs.cir",
     controlled_sources_poly => "tests/decks/controlled_sources.cir",
     controlled_sources_transient => "tests/decks/controlled_tran.cir",
     pulse_longer_than_period_and_bare_pulse => "tests/decks/pulse_overlap.cir",

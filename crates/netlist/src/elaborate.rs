@@ -469,6 +469,7 @@ pub fn elaborate(deck: Deck, limits: &Limits) -> Result<Circuit> {
         return Err(NetlistError::new(&loc, ErrorKind::Empty, deck.title));
     }
     elab.check_controls()?;
+    elab.check_probes()?;
     for stmt in &deck.directives {
         elab.directive(stmt, &top)?;
     }
@@ -513,6 +514,53 @@ impl Elaborator {
             loc: loc.clone(),
             message,
         });
+    }
+
+    /// Every `V()` of a behavioural element reads a node some element
+    /// connects, every `I()` the branch current of a voltage-defined element.
+    fn check_probes(&self) -> Result<()> {
+        let branches: HashSet<&str> = self
+            .circuit
+            .elements
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    ElementKind::VoltageSource(_)
+                        | ElementKind::Behavioral {
+                            quantity: Behavior::Voltage,
+                            ..
+                        }
+                )
+            })
+            .map(|e| e.name.as_str())
+            .collect();
+        for element in &self.circuit.elements {
+            let ElementKind::Behavioral { expr, .. } = &element.kind else {
+                continue;
+            };
+            for probe in expr.probes() {
+                let missing = match &probe {
+                    Probe::Voltage(a, b) => std::iter::once(a)
+                        .chain(b)
+                        .find(|n| *n != "0" && !self.nodes.contains(*n))
+                        .map(|n| format!("node `{n}` (read by `{}`)", Expr::Probe(probe.clone()))),
+                    Probe::Current(name) if !branches.contains(name.as_str()) => Some(format!(
+                        "voltage source or B/E voltage source `{name}` (read by `{}`)",
+                        Expr::Probe(probe.clone())
+                    )),
+                    Probe::Current(_) => None,
+                };
+                if let Some(what) = missing {
+                    return Err(NetlistError::new(
+                        &element.loc,
+                        ErrorKind::NoSuch(what),
+                        element.name.clone(),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Elaborates the `.model` cards of a body and returns their flattened names.
