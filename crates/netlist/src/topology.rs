@@ -32,13 +32,16 @@ impl Sets {
 fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> {
     match element.kind {
         ElementKind::Resistor { .. }
+        | ElementKind::Inductor { .. }
         | ElementKind::VoltageSource(_)
         | ElementKind::Diode { .. }
         | ElementKind::Memristor { .. } => vec![(0, 1)],
         ElementKind::Capacitor { .. } if capacitors_conduct => vec![(0, 1)],
         // Channel and bulk junctions join drain, source and bulk; the gate is insulated.
         ElementKind::Mosfet { .. } => vec![(0, 2), (2, 3)],
-        ElementKind::Capacitor { .. } | ElementKind::CurrentSource(_) => vec![],
+        ElementKind::Capacitor { .. }
+        | ElementKind::CurrentSource(_)
+        | ElementKind::Coupling { .. } => vec![],
     }
 }
 
