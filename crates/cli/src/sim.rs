@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if circuit.analyses.is_empty() {
         eprintln!(
-            "{}: warning: the deck has no analysis (.op, .dc or .tran); nothing to do",
+            "{}: warning: the deck has no analysis (.op, .dc, .ac or .tran); nothing to do",
             args.deck.display()
         );
         return Ok(());

@@ -202,3 +202,34 @@ fn junction_devices_refuse_a_temperature_they_do_not_model() {
         "{err}"
     );
 }
+
+#[test]
+fn memristor_is_its_operating_point_conductance_with_the_state_frozen() {
+    // A sinh I-V (Yakopcic): the AC gain is the slope of the DC transfer
+    // at the bias, not the chord I/V, and the memristor's current phasor
+    // is the resistor's (KCL).
+    let deck = |vin: f64, analysis: &str| {
+        format!(
+            "mem\n.options reltol=1e-12 vntol=1e-15 abstol=1e-18\n.model ym memristor model=yakopcic a1=1e-5 b=3\n\
+             v1 in 0 dc {vin} ac 1\nr1 in a 100k\nymemristor m1 a 0 ym x0=0.4\n{analysis}\n.end\n"
+        )
+    };
+    let ac = &run(&deck(0.8, ".ac dec 1 1 1meg")).expect("runs")[0];
+    let h = 1e-3;
+    let dc = &run(&deck(0.8, &format!(".dc v1 {} {} {h}", 0.8 - h, 0.8 + h))).expect("runs")[0];
+    let va = column(dc, "v(a)");
+    let slope = (va[2] - va[0]) / (2.0 * h);
+    let chord = va[1] / 0.8;
+    assert!((slope - chord).abs() > 1e-3, "the bias must be nonlinear");
+    let (vin, va_ac, im) = (
+        phasors(ac, "v(in)"),
+        phasors(ac, "v(a)"),
+        phasors(ac, "i(m1)"),
+    );
+    assert_eq!(va_ac.len(), 7);
+    for k in 0..va_ac.len() {
+        // A memristor has no capacitance: the same gain at every frequency.
+        assert_close(va_ac[k], C(slope, 0.0), 1e-5, "v(a) gain");
+        assert_close(im[k], vin[k].sub(va_ac[k]).div(C(1e5, 0.0)), 1e-12, "i(m1)");
+    }
+}
