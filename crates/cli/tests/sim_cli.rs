@@ -255,3 +255,53 @@ fn operating_point_uses_explicit_dc_zero_and_waveform_start_otherwise() {
     assert_eq!(op.column("v(a)").unwrap(), [0.0]);
     assert_eq!(op.column("v(b)").unwrap(), [1.0]);
 }
+
+#[test]
+fn ac_csv_has_the_documented_columns_and_save_selects_phasors() {
+    let work = tempfile::tempdir().unwrap();
+    let (out, _) = sim_ok(
+        work.path(),
+        "ac.cir",
+        "ac\nv1 in 0 dc 1 ac 1\nr1 in out 1k\nc1 out 0 1u\nl1 out 0 1\n.save v(out) v(in,out) i(l1)\n.ac dec 1 10 100\n.end\n",
+    );
+    let table = read_csv(&out.join("ac.csv"));
+    let vectors = ["v(out)", "v(in,out)", "i(l1)"];
+    let mut want = vec!["frequency".to_string()];
+    for v in vectors {
+        want.push(format!("re({v})"));
+        want.push(format!("im({v})"));
+    }
+    want.extend(vectors.iter().map(|v| format!("db({v})")));
+    want.extend(vectors.iter().map(|v| format!("phase({v})")));
+    assert_eq!(table.columns, want);
+    // v(in,out) is the difference of the node phasors: v(in) is the source.
+    let (re_out, re_diff) = (
+        table.column("re(v(out))").unwrap(),
+        table.column("re(v(in,out))").unwrap(),
+    );
+    let (im_out, im_diff) = (
+        table.column("im(v(out))").unwrap(),
+        table.column("im(v(in,out))").unwrap(),
+    );
+    for k in 0..table.rows.len() {
+        assert!((re_out[k] + re_diff[k] - 1.0).abs() < 1e-15);
+        assert!((im_out[k] + im_diff[k]).abs() < 1e-15);
+    }
+    // The help names every column form ac.csv uses.
+    let help = Command::new(env!("CARGO_BIN_EXE_xbar"))
+        .args(["sim", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for form in [
+        ".ac dec|oct|lin",
+        "ac.csv",
+        "frequency",
+        "re(v(out))",
+        "im(v(out))",
+        "db(v(out))",
+        "phase(v(out))",
+    ] {
+        assert!(help.contains(form), "--help does not mention {form}");
+    }
+}

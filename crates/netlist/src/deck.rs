@@ -77,15 +77,15 @@ pub struct Deck {
 }
 
 const TOP_LEVEL_DIRECTIVES: &[&str] = &[
-    ".op", ".dc", ".tran", ".options", ".option", ".opt", ".save", ".print", ".plot", ".ic",
-    ".nodeset", ".width", ".probe",
+    ".op", ".dc", ".tran", ".ac", ".temp", ".options", ".option", ".opt", ".save", ".print",
+    ".plot", ".ic", ".nodeset", ".width", ".probe",
 ];
 
 /// Directives of ngspice (or other SPICEs) that xbar does not implement: an
 /// error rather than a silently different simulation.
 const UNSUPPORTED_DIRECTIVES: &[&str] = &[
-    ".ac", ".tf", ".noise", ".four", ".meas", ".measure", ".temp", ".lib", ".endl", ".global",
-    ".csparam", ".sens", ".disto", ".pz", ".sp", ".if", ".else", ".endif", ".step", ".data", ".endd",
+    ".tf", ".noise", ".four", ".meas", ".measure", ".lib", ".endl", ".global", ".csparam", ".sens",
+    ".disto", ".pz", ".sp", ".if", ".else", ".endif", ".step", ".data", ".endd",
 ];
 
 /// Subcircuit definitions, and instances, nested deeper than this are

@@ -32,6 +32,7 @@ impl Sets {
 fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> {
     match element.kind {
         ElementKind::Resistor { .. }
+        | ElementKind::Inductor { .. }
         | ElementKind::VoltageSource(_)
         | ElementKind::Diode { .. }
         | ElementKind::Memristor { .. } => vec![(0, 1)],
@@ -56,7 +57,8 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         ElementKind::Capacitor { .. }
         | ElementKind::CurrentSource(_)
         | ElementKind::Vccs(_)
-        | ElementKind::Cccs { .. } => vec![],
+        | ElementKind::Cccs { .. }
+        | ElementKind::Coupling { .. } => vec![],
     }
 }
 

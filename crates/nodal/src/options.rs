@@ -46,6 +46,38 @@ pub struct Options {
     /// bounds the memory of a run like `.tran 1e-30 1` with an error that
     /// says so instead of exhausting the machine.
     pub max_points: usize,
+    /// Circuit and nominal temperature, °C (`.temp` / `.options temp=`,
+    /// `.options tnom=`).
+    pub temp: f64,
+    pub tnom: f64,
+}
+
+/// ngspice's default circuit and nominal temperature, °C.
+pub const NOMINAL_TEMP: f64 = 27.0;
+
+impl Options {
+    /// Rejects a temperature other than the 27 °C the junction models are
+    /// written for: xbar's diode and MOSFET have no temperature dependence
+    /// (ngspice's would scale IS, VJ, CJO, KP, PHI, ...), so any other
+    /// temperature would silently give nominal-temperature numbers.
+    pub fn nominal_temperature_only(&self, model: &xbar_netlist::Model) -> Result<(), String> {
+        let model_tnom = model.params.get("tnom").copied();
+        for (what, t) in [
+            (
+                "circuit temperature (.temp / .options temp=)",
+                Some(self.temp),
+            ),
+            ("nominal temperature (.options tnom=)", Some(self.tnom)),
+            ("model tnom", model_tnom),
+        ] {
+            if let Some(t) = t.filter(|&t| t != NOMINAL_TEMP) {
+                return Err(format!(
+                    "{what} {t} °C: this device is modelled at {NOMINAL_TEMP} °C only (no temperature dependence)"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Options {
@@ -67,6 +99,8 @@ impl Default for Options {
             defw: 100e-6,
             defl: 100e-6,
             max_points: 10_000_000,
+            temp: NOMINAL_TEMP,
+            tnom: NOMINAL_TEMP,
         }
     }
 }
@@ -137,6 +171,16 @@ impl Options {
                         return Err(bad("must be a positive integer up to 1e12"));
                     }
                     o.max_points = value as usize;
+                }
+                "temp" | "tnom" => {
+                    if value <= -273.15 {
+                        return Err(bad("must be above -273.15 °C"));
+                    }
+                    if name == "temp" {
+                        o.temp = value;
+                    } else {
+                        o.tnom = value;
+                    }
                 }
                 _ => {}
             }

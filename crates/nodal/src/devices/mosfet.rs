@@ -16,9 +16,9 @@ use crate::matrix::{Slot, Stamp, Unknown};
 use crate::options::Options;
 
 const KNOWN: &[&str] = &[
-    "level", "vto", "vt0", "kp", "gamma", "phi", "lambda", "ld", "is", "tox", "uo", "u0", "kf",
-    "af", "rd", "rs", "rsh", "cbd", "cbs", "cgso", "cgdo", "cgbo", "cj", "cjsw", "mj", "mjsw",
-    "pb", "fc", "js", "nsub", "nss", "tpg", "xj",
+    "level", "tnom", "vto", "vt0", "kp", "gamma", "phi", "lambda", "ld", "is", "tox", "uo", "u0",
+    "kf", "af", "rd", "rs", "rsh", "cbd", "cbs", "cgso", "cgdo", "cgbo", "cj", "cjsw", "mj",
+    "mjsw", "pb", "fc", "js", "nsub", "nss", "tpg", "xj",
 ];
 
 /// Parameters this implementation cannot honour when they are non-zero.
@@ -81,6 +81,8 @@ impl Mosfet {
         opts: &Options,
     ) -> Result<Self, NodalError> {
         let n = nodes(e, map, 4)?;
+        opts.nominal_temperature_only(model)
+            .map_err(|why| super::bad(e, why))?;
         let p = ModelParams::new(model, KNOWN)?;
         for &name in UNSUPPORTED {
             if let Some(v) = p.given(name) {

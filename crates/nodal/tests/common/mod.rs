@@ -39,7 +39,10 @@ impl Deck {
         self.push(
             name,
             &[a, b],
-            ElementKind::Resistor { resistance: r },
+            ElementKind::Resistor {
+                resistance: r,
+                ac: None,
+            },
             format!("{name} {a} {b} {r:e}"),
         )
     }
@@ -58,7 +61,11 @@ impl Deck {
         self.push(
             name,
             &[a, b],
-            ElementKind::VoltageSource(Source { dc, waveform: None }),
+            ElementKind::VoltageSource(Source {
+                dc,
+                waveform: None,
+                ac: None,
+            }),
             format!("{name} {a} {b} dc {dc:e}"),
         )
     }
@@ -78,6 +85,7 @@ impl Deck {
             ElementKind::VoltageSource(Source {
                 dc,
                 waveform: Some(w),
+                ac: None,
             }),
             format!("{name} {a} {b} dc {dc:e} {text}"),
         )
@@ -87,7 +95,11 @@ impl Deck {
         self.push(
             name,
             &[a, b],
-            ElementKind::CurrentSource(Source { dc, waveform: None }),
+            ElementKind::CurrentSource(Source {
+                dc,
+                waveform: None,
+                ac: None,
+            }),
             format!("{name} {a} {b} dc {dc:e}"),
         )
     }
