@@ -736,6 +736,42 @@ mod tests {
     }
 
     #[test]
+    fn noisy_reads_flip_ones_at_the_gaussian_tail_rate() {
+        // Ideal cells and wires, a comparator at half the LRS current and
+        // relative read noise sigma: a stored 1 (I_LRS) reads 0 when
+        // I_LRS (1 + sigma n) < I_LRS / 2, i.e. n < -1 / (2 sigma), with
+        // probability Phi(-5/3) = 0.04779035 for sigma = 0.3 (the normal
+        // tail, 0.5 erfc(5 / (3 sqrt 2))). A stored 0 carries no current and
+        // no noise, so it never reads 1.
+        let model = shipped();
+        let table: toml::Table = "[device]\nread_noise_sigma = 0.3\n".parse().unwrap();
+        let hw = nonideal::from_table(&table, "shared").unwrap().hardware;
+        let m = SharedMapping::new(&model, &hw, 3).unwrap();
+        let noisy = m.noisy.as_ref().unwrap();
+        let mut rng = crate::stream_rng(5, 0);
+        let (mut ones, mut flips) = (0u64, 0u64);
+        for read in 0..300 {
+            let layer = read % 3;
+            let read = m.read_table(noisy, layer, &mut rng);
+            for (&stored, &got) in m.cores[layer].stored.iter().zip(&read) {
+                let (stored, got) = (stored as u16, got as u16);
+                assert_eq!(got & !stored, 0, "a stored 0 read as 1");
+                ones += u64::from(stored.count_ones());
+                flips += u64::from((stored & !got).count_ones());
+            }
+        }
+        let p = 0.047_790_35;
+        let expected = ones as f64 * p;
+        let sd = (ones as f64 * p * (1.0 - p)).sqrt();
+        // Within 5 standard errors; sigma 10 % off (0.33, Phi(-1.515) =
+        // 0.0649) would move the count by about 15 of them.
+        assert!(
+            (flips as f64 - expected).abs() < 5.0 * sd,
+            "{flips} flips of {ones} stored ones, expected {expected:.0} +- {sd:.0}"
+        );
+    }
+
+    #[test]
     fn bad_read_noise_is_refused() {
         let model = shipped();
         let mut hw = HardwareSettings::default();
