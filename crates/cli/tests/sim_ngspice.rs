@@ -177,6 +177,13 @@ decks! {
     unseen_diode_bridge_tran => "tests/decks/diode_bridge_tran.cir",
     unseen_rc_pwl_sin => "tests/decks/rc_pwl_sin.cir",
     unseen_rc_ladder_pulse => "tests/decks/rc_ladder_pulse.cir",
+    bjt_ce_amp => "tests/decks/bjt_ce_amp.cir",
+    bjt_npn_output_dc => "tests/decks/bjt_npn_output_dc.cir",
+    bjt_pnp_output_dc => "tests/decks/bjt_pnp_output_dc.cir",
+    bjt_gummel_dc => "tests/decks/bjt_gummel_dc.cir",
+    cmos_inverter_chain_tran => "tests/decks/cmos_inverter_chain_tran.cir",
+    mos2_cs_stage => "tests/decks/mos2_cs_stage.cir",
+    mos3_cs_stage => "tests/decks/mos3_cs_stage.cir",
 }
 
 #[test]

@@ -38,6 +38,9 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         ElementKind::Capacitor { .. } if capacitors_conduct => vec![(0, 1)],
         // Channel and bulk junctions join drain, source and bulk; the gate is insulated.
         ElementKind::Mosfet { .. } => vec![(0, 2), (2, 3)],
+        // Both junctions join collector, base and emitter; the substrate
+        // hangs on a gmin conductance.
+        ElementKind::Bjt { .. } => vec![(0, 1), (1, 2), (0, 3)],
         ElementKind::Capacitor { .. } | ElementKind::CurrentSource(_) => vec![],
     }
 }

@@ -16,6 +16,9 @@ pub enum Method {
     Gear,
 }
 
+/// ngspice's nominal temperature, 27 °C, in kelvin.
+pub const CELSIUS_27: f64 = 300.15;
+
 #[derive(Debug, Clone)]
 pub struct Options {
     pub reltol: f64,
@@ -42,6 +45,13 @@ pub struct Options {
     /// Default MOSFET channel width and length (ngspice `defw`, `defl`).
     pub defw: f64,
     pub defl: f64,
+    /// Default MOSFET drain and source diffusion areas (`defad`, `defas`).
+    pub defad: f64,
+    pub defas: f64,
+    /// Circuit temperature and the default model measurement temperature,
+    /// kelvin (`.options temp tnom` are in °C; both default to 27 °C).
+    pub temp: f64,
+    pub tnom: f64,
 }
 
 impl Default for Options {
@@ -62,6 +72,10 @@ impl Default for Options {
             source_steps: true,
             defw: 100e-6,
             defl: 100e-6,
+            defad: 0.0,
+            defas: 0.0,
+            temp: CELSIUS_27,
+            tnom: CELSIUS_27,
         }
     }
 }
@@ -127,6 +141,27 @@ impl Options {
                 "srcsteps" => o.source_steps = value != 0.0,
                 "defw" => o.defw = positive(value)?,
                 "defl" => o.defl = positive(value)?,
+                "defad" | "defas" => {
+                    if value < 0.0 {
+                        return Err(bad("must be >= 0"));
+                    }
+                    if name == "defad" {
+                        o.defad = value;
+                    } else {
+                        o.defas = value;
+                    }
+                }
+                "temp" | "tnom" => {
+                    let kelvin = value + 273.15;
+                    if kelvin <= 0.0 {
+                        return Err(bad("must be above absolute zero"));
+                    }
+                    if name == "temp" {
+                        o.temp = kelvin;
+                    } else {
+                        o.tnom = kelvin;
+                    }
+                }
                 _ => {}
             }
         }
