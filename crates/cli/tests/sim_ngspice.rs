@@ -184,6 +184,7 @@ decks! {
     cmos_inverter_chain_tran => "tests/decks/cmos_inverter_chain_tran.cir",
     mos2_cs_stage => "tests/decks/mos2_cs_stage.cir",
     mos3_cs_stage => "tests/decks/mos3_cs_stage.cir",
+    semis_temperature_dc => "tests/decks/semis_temperature_dc.cir",
 }
 
 #[test]
