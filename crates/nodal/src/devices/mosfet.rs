@@ -1,12 +1,13 @@
-//! MOSFET levels 1 (Shichman-Hodges, ngspice's mos1) and 3 (the
-//! semi-empirical short-channel model, mos3): the channel current of the
-//! level, and what the levels share as ngspice has it: bulk junction diodes
-//! with `gmin`, drain and source series resistances (RD, RS or RSH·NRD/NRS)
-//! as internal nodes, depletion charges of the bulk junctions (CBD CBS or
-//! CJ·AD + CJSW·PD with MJ MJSW PB FC), Meyer's gate capacitances with the
-//! overlap capacitances CGSO CGDO CGBO, source/drain swapping for negative
-//! VDS, process parameters (TOX, UO, NSUB, NSS, TPG) and `fetlim`/`limvds`/
-//! `pnjlim` limiting. Temperature equations are mos1temp.c's at `.options
+//! MOSFET levels 1 (Shichman-Hodges, ngspice's mos1), 2 (Grove-Frohman,
+//! mos2) and 3 (the semi-empirical short-channel model, mos3): the channel
+//! current of the level, and what the levels share as ngspice has it: bulk
+//! junction diodes with `gmin`, drain and source series resistances (RD,
+//! RS or RSH·NRD/NRS) as internal nodes, depletion charges of the bulk
+//! junctions (CBD CBS or CJ·AD + CJSW·PD with MJ MJSW PB FC), Meyer's gate
+//! capacitances with the overlap capacitances CGSO CGDO CGBO, source/drain
+//! swapping for negative VDS, process parameters (TOX, UO, NSUB, NSS, TPG)
+//! and `fetlim`/`limvds`/`pnjlim` limiting. Temperature equations are
+//! mos1temp.c's (mos3temp.c's intrinsic density for level 3) at `.options
 //! temp`. Other levels (BSIM and the rest) are refused by name.
 
 use xbar_netlist::{unsupported_mosfet_level, Element, Model, MosGeometry};
