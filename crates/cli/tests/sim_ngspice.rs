@@ -181,6 +181,7 @@ decks! {
     bjt_npn_output_dc => "tests/decks/bjt_npn_output_dc.cir",
     bjt_pnp_output_dc => "tests/decks/bjt_pnp_output_dc.cir",
     bjt_gummel_dc => "tests/decks/bjt_gummel_dc.cir",
+    bjt_switch_tran => "tests/decks/bjt_switch_tran.cir",
     cmos_inverter_chain_tran => "tests/decks/cmos_inverter_chain_tran.cir",
     mos2_cs_stage => "tests/decks/mos2_cs_stage.cir",
     mos3_cs_stage => "tests/decks/mos3_cs_stage.cir",
