@@ -5,9 +5,11 @@
 # tests own) and tests/decks/, runs
 #     SPICE_ASCIIRAWFILE=1 ngspice -b -r out.raw deck.cir
 # and converts each plot of the ascii raw file (16 significant digits) into
-# tests/golden/<deck>/<kind>.csv with kind = op, dc or tran. The header holds
-# ngspice's vector names (the DC scale is `v(v-sweep)` or `i(i-sweep)`), the
-# values are copied verbatim from the raw file.
+# tests/golden/<deck>/<kind>.csv with kind = op, dc, ac or tran. The header
+# holds ngspice's vector names (the DC scale is `v(v-sweep)` or `i(i-sweep)`),
+# the values are copied verbatim from the raw file. An AC plot is complex:
+# its scale is `frequency` (the real part) and every vector becomes two
+# columns, `re(name)` and `im(name)`, as in xbar's ac.csv.
 #
 # Usage: tests/regen_golden.sh   (from anywhere; needs ngspice and python3)
 set -euo pipefail
@@ -34,7 +36,8 @@ for deck in "${decks[@]}"; do
 import csv, os, sys
 
 raw, out = sys.argv[1], sys.argv[2]
-kinds = {"Operating Point": "op", "DC transfer characteristic": "dc", "Transient Analysis": "tran"}
+kinds = {"Operating Point": "op", "DC transfer characteristic": "dc", "Transient Analysis": "tran",
+         "AC Analysis": "ac"}
 lines = open(raw).read().splitlines()
 i, seen = 0, set()
 while i < len(lines):
@@ -52,9 +55,14 @@ while i < len(lines):
     i += nvars
     assert lines[i].startswith("Values:"), lines[i]
     i += 1
+    complex_values = "complex" in header.get("Flags", "")
+    if complex_values:
+        names = [names[0]] + [f"{part}({n})" for n in names[1:] for part in ("re", "im")]
     rows = []
     for _ in range(npoints):
         row = [lines[i].split()[1]] + [lines[i + k].strip() for k in range(1, nvars)]
+        if complex_values:
+            row = [row[0].split(",")[0]] + [part for value in row[1:] for part in value.split(",")]
         rows.append(row)
         i += nvars
     kind = kinds[header["Plotname"]]

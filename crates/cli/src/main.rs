@@ -25,6 +25,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every analysis of a SPICE deck and write one CSV per analysis.
+    ///
+    /// Analyses: .op, .dc, .ac dec|oct|lin N fstart fstop, .tran. Files:
+    /// op.csv, dc.csv, ac.csv, tran.csv (numbered dc1.csv, dc2.csv, ... when
+    /// a kind occurs more than once). Columns are ngspice's vector names:
+    /// the scale (time, v(v-sweep)/i(i-sweep), frequency in Hz), then v(node),
+    /// i(vsource), i(inductor), x(memristor). In ac.csv every vector is a
+    /// phasor in two columns, re(v(out)) and im(v(out)), followed after all
+    /// of them by db(v(out)) (20·log10 of the magnitude) and phase(v(out))
+    /// (degrees) for every vector.
     Sim(sim::Args),
     /// Solve a resistive crossbar with wire, driver and sense resistance.
     Crossbar(crossbar::Args),

@@ -1,12 +1,15 @@
 //! `xbar sim DECK [--out DIR]`: runs every analysis of a SPICE deck and writes
 //! one CSV per analysis.
 //!
-//! File names: `op.csv`, `dc.csv`, `tran.csv` when the deck has one analysis
+//! File names: `op.csv`, `dc.csv`, `ac.csv`, `tran.csv` when the deck has one analysis
 //! of that kind; when it has several, they are numbered in deck order
 //! (`dc1.csv`, `dc2.csv`, ...), and a kind that occurs once keeps its plain
 //! name. Columns are ngspice's vector names (scale first: `time` or the
 //! sweep's `v-sweep`/`i-sweep`; then `v(node)`, `i(vsource)`, `x(memristor)`),
-//! in SI units (V, A, s). With `.save`, only the saved vectors are written, in
+//! in SI units (V, A, s). `ac.csv` has the scale `frequency` (Hz), then for
+//! every vector its phasor as `re(v(out))`, `im(v(out))`, then for every
+//! vector its magnitude in dB (`db(v(out))`, 20·log10|x|) and phase in
+//! degrees (`phase(v(out))`, in (-180, 180]). With `.save`, only the saved vectors are written, in
 //! `.save` order, after the scale column. Floats round-trip exactly.
 //! `.print` vectors are also written to stdout, one tab-separated table per
 //! analysis. Analyses run in deck order (ngspice itself orders them by kind:
@@ -73,6 +76,7 @@ fn kind_name(kind: AnalysisKind) -> &'static str {
         AnalysisKind::Op => "op",
         AnalysisKind::Dc => "dc",
         AnalysisKind::Tran => "tran",
+        AnalysisKind::Ac => "ac",
     }
 }
 
@@ -112,15 +116,71 @@ fn select(
     vectors: &[OutputVector],
     output: &AnalysisOutput,
 ) -> anyhow::Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let table = select_columns(vectors, output)?;
+    Ok(if output.kind == AnalysisKind::Ac {
+        with_magnitude_phase(table)
+    } else {
+        table
+    })
+}
+
+/// Appends `db(x)` and `phase(x)` (degrees) for every `re(x)`, `im(x)` pair.
+fn with_magnitude_phase(
+    (mut columns, mut rows): (Vec<String>, Vec<Vec<f64>>),
+) -> (Vec<String>, Vec<Vec<f64>>) {
+    let pairs: Vec<(String, usize, usize)> = columns
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| {
+            let inner = c.strip_prefix("re(")?.strip_suffix(')')?;
+            let im = columns.iter().position(|d| *d == format!("im({inner})"))?;
+            Some((inner.to_string(), k, im))
+        })
+        .collect();
+    for (name, _, _) in &pairs {
+        columns.push(format!("db({name})"));
+    }
+    for (name, _, _) in &pairs {
+        columns.push(format!("phase({name})"));
+    }
+    for row in &mut rows {
+        let polar: Vec<(f64, f64)> = pairs
+            .iter()
+            .map(|&(_, re, im)| {
+                let (re, im) = (row[re], row[im]);
+                (20.0 * re.hypot(im).log10(), im.atan2(re).to_degrees())
+            })
+            .collect();
+        row.extend(polar.iter().map(|p| p.0));
+        row.extend(polar.iter().map(|p| p.1));
+    }
+    (columns, rows)
+}
+
+/// The selected columns before any derived ones: for an AC analysis each
+/// vector is its `re(..)` and `im(..)` pair.
+fn select_columns(
+    vectors: &[OutputVector],
+    output: &AnalysisOutput,
+) -> anyhow::Result<(Vec<String>, Vec<Vec<f64>>)> {
     if vectors.is_empty() {
         return Ok((output.columns.clone(), output.rows.clone()));
     }
+    let ac = output.kind == AnalysisKind::Ac;
+    let parts: &[&str] = if ac { &["re", "im"] } else { &[""] };
+    let wrap = |part: &str, name: &str| {
+        if part.is_empty() {
+            name.to_string()
+        } else {
+            format!("{part}({name})")
+        }
+    };
     let column = |name: &str| output.columns.iter().position(|c| c == name);
-    let node = |n: &str| -> anyhow::Result<Option<usize>> {
+    let node = |n: &str, part: &str| -> anyhow::Result<Option<usize>> {
         if n == "0" {
             return Ok(None);
         }
-        match column(&format!("v({n})")) {
+        match column(&wrap(part, &format!("v({n})"))) {
             Some(index) => Ok(Some(index)),
             None => bail!(
                 "saved node `{n}` is not among the {} analysis' vectors",
@@ -140,25 +200,28 @@ fn select(
         picks.push((scale.clone(), Some(0), None));
     }
     for vector in vectors {
-        let name = vector_name(vector);
-        if picks.iter().any(|(n, _, _)| *n == name) {
-            continue;
-        }
-        let pick = match vector {
-            OutputVector::Voltage(a, b) => (
-                name,
-                node(a)?,
-                b.as_deref().map(node).transpose()?.flatten(),
-            ),
-            _ => match column(&name) {
-                Some(index) => (name, Some(index), None),
-                None => bail!(
-                    "saved vector `{name}` is not among the {} analysis' vectors",
-                    kind_name(output.kind)
+        for part in parts {
+            let name = wrap(part, &vector_name(vector));
+            if picks.iter().any(|(n, _, _)| *n == name) {
+                continue;
+            }
+            let pick = match vector {
+                OutputVector::Voltage(a, b) => (
+                    name,
+                    node(a, part)?,
+                    b.as_deref().map(|b| node(b, part)).transpose()?.flatten(),
                 ),
-            },
-        };
-        picks.push(pick);
+                _ => match column(&name) {
+                    Some(index) => (name, Some(index), None),
+                    None => bail!(
+                        "saved vector `{}` is not among the {} analysis' vectors",
+                        vector_name(vector),
+                        kind_name(output.kind)
+                    ),
+                },
+            };
+            picks.push(pick);
+        }
     }
     let columns = picks.iter().map(|(name, _, _)| name.clone()).collect();
     let rows = output

@@ -7,7 +7,10 @@
 //! with floor 1e-12 V for voltages and 1e-15 A for currents (ngspice prints
 //! 16 digits; values below the floor are numerically zero). Transients:
 //! within 1e-3 of each vector's peak at ngspice's time points, xbar's output
-//! interpolated linearly.
+//! interpolated linearly. AC: the same frequencies within 1e-12 relative,
+//! and every phasor component-wise within 1e-9 of the phasor's magnitude
+//! (plus the floor); `db(..)`/`phase(..)` columns are derived from them and
+//! checked against them.
 
 mod sim_common;
 
@@ -43,15 +46,20 @@ fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
 }
 
 /// Compares one analysis; returns the mismatches.
-fn compare(kind: &str, xbar: &Table, spice: &Table) -> Vec<String> {
+/// `derived`: `xbar` is xbar's output, whose AC tables carry `db(..)` and
+/// `phase(..)` columns (a stored golden has none).
+fn compare(kind: &str, xbar: &Table, spice: &Table, derived: bool) -> Vec<String> {
     let mut problems = Vec::new();
     // The scale column is matched by position (its name differs between raw
     // files and versions: `v(v-sweep)`, `v-sweep`), every other by name.
     let has_scale = kind != "op";
     let skip = usize::from(has_scale);
     let mut want: Vec<&String> = spice.columns[skip..].iter().collect();
+    // xbar's derived AC columns (`db(..)`, `phase(..)`) have no ngspice
+    // counterpart.
     let mut got: Vec<&String> = xbar.columns[skip.min(xbar.columns.len())..]
         .iter()
+        .filter(|c| kind != "ac" || c.starts_with("re(") || c.starts_with("im("))
         .collect();
     want.sort();
     got.sort();
@@ -91,6 +99,7 @@ fn compare(kind: &str, xbar: &Table, spice: &Table) -> Vec<String> {
                 }
             }
         }
+        "ac" => problems.extend(compare_ac(xbar, spice, derived)),
         _ => {
             let times: Vec<f64> = xbar.rows.iter().map(|r| r[0]).collect();
             let spice_times: Vec<f64> = spice.rows.iter().map(|r| r[0]).collect();
@@ -125,6 +134,72 @@ fn compare(kind: &str, xbar: &Table, spice: &Table) -> Vec<String> {
     problems
 }
 
+/// AC phasors component-wise against the magnitude; the derived dB and
+/// phase columns against the phasors they come from.
+fn compare_ac(xbar: &Table, spice: &Table, derived: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    if xbar.rows.len() != spice.rows.len() {
+        return vec![format!(
+            "ac: {} frequencies, ngspice has {}",
+            xbar.rows.len(),
+            spice.rows.len()
+        )];
+    }
+    for (k, (ours, theirs)) in xbar.rows.iter().zip(&spice.rows).enumerate() {
+        if (ours[0] - theirs[0]).abs() > 1e-12 * theirs[0].abs() {
+            problems.push(format!(
+                "ac frequency row {k}: xbar {} vs ngspice {}",
+                ours[0], theirs[0]
+            ));
+            return problems;
+        }
+    }
+    for re_name in spice.columns.iter().filter(|c| c.starts_with("re(")) {
+        let inner = &re_name[3..re_name.len() - 1];
+        let im_name = format!("im({inner})");
+        let (Some(spice_re), Some(spice_im)) = (spice.column(re_name), spice.column(&im_name))
+        else {
+            continue;
+        };
+        let (Some(re), Some(im)) = (xbar.column(re_name), xbar.column(&im_name)) else {
+            continue;
+        };
+        for row in 0..re.len() {
+            let magnitude = spice_re[row].hypot(spice_im[row]);
+            let tol = RELATIVE * magnitude + floor(inner);
+            if (re[row] - spice_re[row]).abs() > tol || (im[row] - spice_im[row]).abs() > tol {
+                problems.push(format!(
+                    "ac {inner} at {} Hz: xbar {}{:+}j vs ngspice {}{:+}j",
+                    spice.rows[row][0], re[row], im[row], spice_re[row], spice_im[row]
+                ));
+                break;
+            }
+        }
+        if !derived {
+            continue;
+        }
+        let (Some(db), Some(phase)) = (
+            xbar.column(&format!("db({inner})")),
+            xbar.column(&format!("phase({inner})")),
+        ) else {
+            problems.push(format!("ac: db/phase columns of {inner} missing"));
+            continue;
+        };
+        for row in 0..re.len() {
+            let want_db = 20.0 * re[row].hypot(im[row]).log10();
+            let want_phase = im[row].atan2(re[row]).to_degrees();
+            if (db[row] - want_db).abs() > 1e-9 || (phase[row] - want_phase).abs() > 1e-9 {
+                problems.push(format!(
+                    "ac {inner} row {row}: db {} / phase {} disagree with the phasor",
+                    db[row], phase[row]
+                ));
+                break;
+            }
+        }
+    }
+    problems
+}
+
 fn check_deck(relative: &str) {
     let deck = repo().join(relative);
     let name = deck.file_stem().unwrap().to_string_lossy().to_string();
@@ -149,7 +224,7 @@ fn check_deck(relative: &str) {
             problems.push(format!("{kind}.csv not written"));
             continue;
         }
-        problems.extend(compare(kind, &read_csv(&path), spice));
+        problems.extend(compare(kind, &read_csv(&path), spice, true));
     }
     assert!(problems.is_empty(), "{relative}:\n{}", problems.join("\n"));
 }
@@ -178,6 +253,7 @@ decks! {
     unseen_rc_pwl_sin => "tests/decks/rc_pwl_sin.cir",
     unseen_rc_ladder_pulse => "tests/decks/rc_ladder_pulse.cir",
     bjt_ce_amp => "tests/decks/bjt_ce_amp.cir",
+    bjt_ce_amp_ac => "tests/decks/bjt_ce_amp_ac.cir",
     bjt_npn_output_dc => "tests/decks/bjt_npn_output_dc.cir",
     bjt_pnp_output_dc => "tests/decks/bjt_pnp_output_dc.cir",
     bjt_gummel_dc => "tests/decks/bjt_gummel_dc.cir",
@@ -186,6 +262,12 @@ decks! {
     mos2_cs_stage => "tests/decks/mos2_cs_stage.cir",
     mos3_cs_stage => "tests/decks/mos3_cs_stage.cir",
     semis_temperature_dc => "tests/decks/semis_temperature_dc.cir",
+    ac_rlc_bandpass => "tests/decks/rlc_bandpass.cir",
+    ac_transformer_k => "tests/decks/transformer_k.cir",
+    lc_tank_coupled_uic => "tests/decks/lc_tank_uic.cir",
+    resistor_models_temp => "tests/decks/resistor_models_temp.cir",
+    ac_diode_small_signal => "tests/decks/diode_small_signal.cir",
+    ac_nmos_small_signal => "tests/decks/nmos_small_signal.cir",
 }
 
 #[test]
@@ -214,7 +296,7 @@ fn goldens_match_live_ngspice() {
             );
             for (kind, table) in &live {
                 assert_eq!(table.columns, stored[kind].columns, "{name} {kind}");
-                let problems = compare(kind, &stored[kind], table);
+                let problems = compare(kind, &stored[kind], table, false);
                 assert!(
                     problems.is_empty(),
                     "{name}: goldens out of date (rerun tests/regen_golden.sh):\n{}",

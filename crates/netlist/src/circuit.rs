@@ -93,9 +93,26 @@ pub struct Element {
 pub enum ElementKind {
     /// Nodes: n+ n-. Resistance in ohms, never 0: like ngspice, the parser
     /// replaces 0 by 1 mOhm (with a warning). Negative values are allowed.
-    Resistor { resistance: f64 },
+    ///
+    /// Both values are at the resistor's temperature: a `.model ... r` card
+    /// (`rsh`, `defw`, `narrow`, `short`, `tc1`, `tc2`, `tnom`) and the
+    /// instance's `l=`, `w=`, `tc1=`, `tc2=`, `temp=`, `dtemp=` are applied
+    /// during elaboration, as ngspice's resistor setup and temperature
+    /// update do. `ac` is the resistance `.ac` uses (instance `ac=`).
+    Resistor { resistance: f64, ac: Option<f64> },
     /// Nodes: n+ n-. `ic` is the initial voltage used with `uic`.
     Capacitor { capacitance: f64, ic: Option<f64> },
+    /// Nodes: n+ n-. Inductance in henries; `ic` is the initial current
+    /// (from n+ through the inductor to n-) used with `uic`. Its branch
+    /// current is the vector `i(name)`.
+    Inductor { inductance: f64, ic: Option<f64> },
+    /// `Kname L1 L2 k`: magnetic coupling of two inductors (flattened
+    /// element names) with coefficient `k`, `0 < |k| <= 1`; mutual
+    /// inductance `M = k·sqrt(L1·L2)`. No nodes.
+    Coupling {
+        inductors: [String; 2],
+        coefficient: f64,
+    },
     /// Nodes: n+ n-.
     VoltageSource(Source),
     /// Nodes: n+ n-. Current flows from n+ through the source to n- (SPICE convention).
@@ -136,13 +153,25 @@ pub struct MosGeometry {
     pub nrs: Option<f64>,
 }
 
-/// DC value plus an optional time-domain waveform of an independent source.
+/// DC value plus an optional time-domain waveform and AC phasor of an
+/// independent source.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Source {
     /// DC value; a deck giving none takes the waveform's value at t = 0, as
     /// ngspice does (0 without a waveform).
     pub dc: f64,
     pub waveform: Option<Waveform>,
+    /// Small-signal excitation of `.ac` (`ac [mag [phase]]`); `None`: the
+    /// source is a short (V) or open (I) in AC.
+    pub ac: Option<AcPhasor>,
+}
+
+/// `ac mag phase` of a source: magnitude in V or A, phase in degrees. A bare
+/// `ac` is magnitude 1, phase 0 (ngspice).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AcPhasor {
+    pub mag: f64,
+    pub phase_deg: f64,
 }
 
 /// Time-domain waveforms with the values the deck gave; `None` fields take
@@ -193,6 +222,9 @@ pub enum Analysis {
         inner: Sweep,
         outer: Option<Sweep>,
     },
+    /// `.ac dec|oct|lin points fstart fstop`: small-signal analysis about
+    /// the operating point.
+    Ac(AcSweep),
     /// `.tran tstep tstop [tstart [tmax]] [uic]`.
     Tran {
         tstep: f64,
@@ -201,6 +233,23 @@ pub enum Analysis {
         tmax: Option<f64>,
         uic: bool,
     },
+}
+
+/// Frequencies of an `.ac` analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AcSweep {
+    pub scale: AcScale,
+    /// Points per decade or octave (`dec`, `oct`), or in total (`lin`).
+    pub points: usize,
+    pub fstart: f64,
+    pub fstop: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcScale {
+    Dec,
+    Oct,
+    Lin,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -64,15 +64,15 @@ pub struct Deck {
 }
 
 const TOP_LEVEL_DIRECTIVES: &[&str] = &[
-    ".op", ".dc", ".tran", ".options", ".option", ".opt", ".save", ".print",
+    ".op", ".dc", ".tran", ".ac", ".temp", ".options", ".option", ".opt", ".save", ".print",
 ];
 
 /// Directives of ngspice (or other SPICEs) that xbar does not implement: an
 /// error rather than a silently different simulation.
 const UNSUPPORTED_DIRECTIVES: &[&str] = &[
-    ".ac", ".tf", ".noise", ".four", ".meas", ".measure", ".ic", ".nodeset", ".temp", ".lib",
-    ".endl", ".func", ".global", ".csparam", ".sens", ".disto", ".pz", ".sp", ".width", ".probe",
-    ".plot", ".if", ".else", ".endif", ".step", ".data", ".endd",
+    ".tf", ".noise", ".four", ".meas", ".measure", ".ic", ".nodeset", ".lib", ".endl", ".func",
+    ".global", ".csparam", ".sens", ".disto", ".pz", ".sp", ".width", ".probe", ".plot", ".if",
+    ".else", ".endif", ".step", ".data", ".endd",
 ];
 
 struct Open {

@@ -17,6 +17,16 @@ type Result<T> = std::result::Result<T, NetlistError>;
 /// Instances nested deeper than this are reported as runaway recursion.
 const MAX_NESTING: usize = 100;
 
+/// The resistor model parameters ngspice knows (noise and breakdown ones
+/// are accepted and have no effect on the analyses xbar runs).
+const RESISTOR_MODEL_PARAMS: &[&str] = &[
+    "rsh", "narrow", "dw", "short", "dlr", "tc1", "tc1r", "tc2", "tc2r", "defw", "w", "l", "tnom",
+    "r", "res", "kf", "af", "lf", "wf", "ef", "bv_max",
+];
+
+/// ngspice's default circuit and nominal temperature, °C.
+const NOMINAL_TEMP: f64 = 27.0;
+
 /// Options whose numeric value the engine honours.
 const NUMERIC_OPTIONS: &[&str] = &[
     "reltol", "abstol", "vntol", "chgtol", "trtol", "gmin", "itl1", "itl2", "itl4", "temp", "tnom",
@@ -217,6 +227,15 @@ pub fn elaborate(deck: Deck) -> Result<Circuit> {
         path: String::new(),
         active: Vec::new(),
     };
+    // Temperatures and options first: elements read them while they
+    // elaborate (a resistor's temperature coefficients).
+    let (settings, others): (Vec<&Stmt>, Vec<&Stmt>) = deck
+        .directives
+        .iter()
+        .partition(|d| matches!(d.head().as_str(), ".options" | ".option" | ".opt" | ".temp"));
+    for stmt in settings {
+        elab.directive(stmt, &top)?;
+    }
     top.models = elab.models(&top)?;
     elab.expand(&top)?;
     if elab.circuit.elements.is_empty() {
@@ -227,7 +246,7 @@ pub fn elaborate(deck: Deck) -> Result<Circuit> {
             .unwrap_or_default();
         return Err(NetlistError::new(&loc, ErrorKind::Empty, deck.title));
     }
-    for stmt in &deck.directives {
+    for stmt in others {
         elab.directive(stmt, &top)?;
     }
     if elab.save_all {
@@ -280,6 +299,8 @@ impl Elaborator {
                 Some('x') => self.instance(stmt, scope)?,
                 Some('r') => self.resistor(stmt, scope)?,
                 Some('c') => self.capacitor(stmt, scope)?,
+                Some('l') => self.inductor(stmt, scope)?,
+                Some('k') => self.coupling(stmt, scope)?,
                 Some('v' | 'i') => self.source(stmt, scope)?,
                 Some('d') => self.diode(stmt, scope)?,
                 Some('m') => self.mosfet(stmt, scope)?,
@@ -491,13 +512,96 @@ impl Elaborator {
         Ok(nodes)
     }
 
+    /// `Rname n+ n- [value] [model] [r=] [l=] [w=] [ac=] [tc1=] [tc2=]
+    /// [temp=] [dtemp=] [m=] [scale=]`: the resistance at the resistor's
+    /// temperature as ngspice's resistor setup and temperature update
+    /// compute it.
     fn resistor(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        const KEYS: &[&str] = &[
+            "r",
+            "resistance",
+            "l",
+            "w",
+            "ac",
+            "tc",
+            "tc1",
+            "tc2",
+            "temp",
+            "dtemp",
+            "m",
+            "scale",
+        ];
         let name = stmt.head();
         let nodes = Self::nodes(stmt, scope, 1, 2)?;
         let args = Args::split(stmt, &stmt.tokens[3..])?;
-        args.no_flags(stmt)?;
-        let mut resistance = args.single_value(stmt, scope, &["r", "resistance"], "resistance")?;
-        args.only(stmt, &["r", "resistance"], "a resistor")?;
+        args.only(stmt, KEYS, "a resistor")?;
+        let card = match args.flags.as_slice() {
+            [] => None,
+            [model] => {
+                let index = stmt
+                    .tokens
+                    .iter()
+                    .skip(3)
+                    .position(|t| *t == Token::Word(model.clone()))
+                    .map_or(3, |p| p + 3);
+                let flat = model_ref(&self.circuit.models, stmt, scope, index, &["r", "res"])?;
+                let card = self.circuit.models.get(&flat).cloned();
+                if let Some((key, _)) = card.as_ref().and_then(|c| {
+                    c.params
+                        .iter()
+                        .find(|(k, _)| !RESISTOR_MODEL_PARAMS.contains(&k.as_str()))
+                }) {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::UnknownParameter(format!(" of resistor model `{model}`")),
+                        key.clone(),
+                    ));
+                }
+                card
+            }
+            [_, extra, ..] => {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(" in resistor (one model name at most)".into()),
+                    extra.clone(),
+                ))
+            }
+        };
+        let given = args.positional.len()
+            + args
+                .named
+                .iter()
+                .filter(|(k, _)| k == "r" || k == "resistance")
+                .count();
+        let value = if given > 0 || card.is_none() {
+            Some(args.single_value(stmt, scope, &["r", "resistance"], "resistance")?)
+        } else {
+            None
+        };
+        let named = |key: &str| args.named(stmt, scope, key);
+        let mp = |key: &str| card.as_ref().and_then(|m| m.params.get(key).copied());
+        let bad = |key: &str, why: &str| {
+            NetlistError::new(&stmt.loc, ErrorKind::BadValue(format!("{key} {why}")), key)
+        };
+        let mut resistance = match value {
+            Some(r) => r,
+            None => {
+                let length = named("l")?.or(mp("l")).unwrap_or(10e-6);
+                let width = named("w")?.or(mp("defw")).or(mp("w")).unwrap_or(10e-6);
+                let rsh = mp("rsh").unwrap_or(0.0);
+                let short = mp("short").or(mp("dlr")).unwrap_or(0.0);
+                let narrow = mp("narrow").or(mp("dw")).unwrap_or(0.0);
+                if length * width * rsh > 0.0 {
+                    let w_eff = width - 2.0 * narrow;
+                    if w_eff <= 0.0 {
+                        return Err(bad("w", "minus twice the model's narrow must be > 0"));
+                    }
+                    (length - 2.0 * short) / w_eff * rsh
+                } else {
+                    mp("r").or(mp("res")).unwrap_or(0.0)
+                }
+            }
+        };
         if resistance == 0.0 {
             self.warn(
                 &stmt.loc,
@@ -505,11 +609,149 @@ impl Elaborator {
             );
             resistance = 1e-3;
         }
+        let temp = match (named("temp")?, named("dtemp")?) {
+            (Some(t), Some(_)) => {
+                self.warn(
+                    &stmt.loc,
+                    format!("{name}: instance temperature given, dtemp ignored (ngspice)"),
+                );
+                t
+            }
+            (Some(t), None) => t,
+            (None, dtemp) => self.temperature() + dtemp.unwrap_or(0.0),
+        };
+        let tnom = mp("tnom")
+            .or(self.circuit.options.get("tnom").copied())
+            .unwrap_or(NOMINAL_TEMP);
+        let tc1 = named("tc1")?
+            .or(named("tc")?)
+            .or(mp("tc1"))
+            .or(mp("tc1r"))
+            .unwrap_or(0.0);
+        let tc2 = named("tc2")?.or(mp("tc2")).or(mp("tc2r")).unwrap_or(0.0);
+        let dt = temp - tnom;
+        let factor = (tc2 * dt + tc1) * dt + 1.0;
+        let m = named("m")?.unwrap_or(1.0);
+        let scale = named("scale")?.unwrap_or(1.0);
+        if m <= 0.0 {
+            return Err(bad("m", "must be > 0"));
+        }
+        let effective = |r: f64| r * factor * scale / m;
+        if effective(resistance) == 0.0 || !effective(resistance).is_finite() {
+            return Err(bad(
+                "tc1",
+                &format!(
+                    "and tc2 make the resistance {} at {temp} °C",
+                    effective(resistance)
+                ),
+            ));
+        }
+        let ac = named("ac")?.map(effective);
+        if ac == Some(0.0) {
+            return Err(bad("ac", "resistance must not be zero"));
+        }
         self.push(
             stmt,
             scope.element_name(&name),
             nodes,
-            ElementKind::Resistor { resistance },
+            ElementKind::Resistor {
+                resistance: effective(resistance),
+                ac,
+            },
+        )
+    }
+
+    /// The circuit temperature in °C: `.temp`, else `.options temp=`, else 27.
+    fn temperature(&self) -> f64 {
+        self.circuit
+            .options
+            .get("temp")
+            .copied()
+            .unwrap_or(NOMINAL_TEMP)
+    }
+
+    /// `Lname n+ n- value [ic=current]`.
+    fn inductor(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let args = Args::split(stmt, &stmt.tokens[3..])?;
+        args.no_flags(stmt)?;
+        let inductance = args.single_value(stmt, scope, &["l", "inductance"], "inductance")?;
+        args.only(stmt, &["l", "inductance", "ic"], "an inductor")?;
+        if inductance == 0.0 {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("inductance must not be zero".into()),
+                name,
+            ));
+        }
+        let ic = args.named(stmt, scope, "ic")?;
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            nodes,
+            ElementKind::Inductor { inductance, ic },
+        )
+    }
+
+    /// `Kname L1 L2 k`: the inductors are named as in the deck's own scope.
+    fn coupling(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let usage = "`Kname L1 L2 coefficient`";
+        let (Some(Token::Word(l1)), Some(Token::Word(l2)), Some(value), None) = (
+            stmt.tokens.get(1),
+            stmt.tokens.get(2),
+            stmt.tokens.get(3),
+            stmt.tokens.get(4),
+        ) else {
+            let token = stmt
+                .tokens
+                .get(4)
+                .map(Token::text)
+                .unwrap_or_else(|| name.clone());
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing(usage.into()),
+                token,
+            ));
+        };
+        let coefficient = scope.num(stmt, value)?;
+        if !(coefficient != 0.0 && coefficient.abs() <= 1.0) {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("coupling coefficient must satisfy 0 < |k| <= 1".into()),
+                value.text(),
+            ));
+        }
+        let mut inductors = [String::new(), String::new()];
+        for (slot, l) in inductors.iter_mut().zip([l1, l2]) {
+            let flat = scope.element_name(l);
+            // Couplings may precede the inductors they join; those are
+            // checked by the engine, which sees the whole circuit.
+            if !l.starts_with('l') {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::NoSuch("inductor".into()),
+                    l.clone(),
+                ));
+            }
+            *slot = flat;
+        }
+        if inductors[0] == inductors[1] {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("a coupling joins two different inductors".into()),
+                l2.clone(),
+            ));
+        }
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            Vec::new(),
+            ElementKind::Coupling {
+                inductors,
+                coefficient,
+            },
         )
     }
 
@@ -535,6 +777,7 @@ impl Elaborator {
         let tokens = &stmt.tokens[3..];
         let mut dc = None;
         let mut waveform = None;
+        let mut ac = None;
         let mut i = 0;
         while i < tokens.len() {
             match &tokens[i] {
@@ -546,14 +789,24 @@ impl Elaborator {
                     i += 2;
                 }
                 Token::Word(w) if w == "ac" => {
-                    // An AC specification only matters to `.ac`, which xbar rejects.
-                    i += 1;
-                    let mut taken = 0;
-                    while taken < 2 && i < tokens.len() && is_value(&tokens[i]) {
-                        scope.num(stmt, &tokens[i])?;
-                        i += 1;
-                        taken += 1;
+                    if ac.is_some() {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::Duplicate("ac specification".into()),
+                            "ac",
+                        ));
                     }
+                    // `ac [mag [phase]]`: a bare `ac` is magnitude 1 (ngspice).
+                    i += 1;
+                    let mut values = Vec::with_capacity(2);
+                    while values.len() < 2 && i < tokens.len() && is_value(&tokens[i]) {
+                        values.push(scope.num(stmt, &tokens[i])?);
+                        i += 1;
+                    }
+                    ac = Some(AcPhasor {
+                        mag: values.first().copied().unwrap_or(1.0),
+                        phase_deg: values.get(1).copied().unwrap_or(0.0),
+                    });
                 }
                 Token::Word(w) if matches!(w.as_str(), "pulse" | "pwl" | "sin") => {
                     if waveform.is_some() {
@@ -601,7 +854,7 @@ impl Elaborator {
                 0.0
             }
         };
-        let source = Source { dc, waveform };
+        let source = Source { dc, waveform, ac };
         let kind = if name.starts_with('v') {
             ElementKind::VoltageSource(source)
         } else {
@@ -825,6 +1078,28 @@ impl Elaborator {
                 self.circuit.analyses.push(Analysis::Dc { inner, outer });
             }
             ".tran" => self.tran(stmt, scope, rest)?,
+            ".ac" => self.ac(stmt, scope, rest)?,
+            ".temp" => {
+                let [value] = rest else {
+                    let token = rest.get(1).map(Token::text).unwrap_or(head);
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Unsupported(
+                            "`.temp` with other than one temperature (one run per deck)".into(),
+                        ),
+                        token,
+                    ));
+                };
+                let t = scope.num(stmt, value)?;
+                if !t.is_finite() || t <= -273.15 {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::BadValue("temperature must be above -273.15 °C".into()),
+                        value.text(),
+                    ));
+                }
+                self.circuit.options.insert("temp".into(), t);
+            }
             ".options" | ".option" | ".opt" => self.options(stmt, scope, rest)?,
             ".save" => {
                 let vectors = self.vectors(stmt, rest)?;
@@ -834,7 +1109,7 @@ impl Elaborator {
             }
             ".print" => {
                 let rest = match rest.first() {
-                    Some(Token::Word(w)) if matches!(w.as_str(), "op" | "dc" | "tran") => {
+                    Some(Token::Word(w)) if matches!(w.as_str(), "op" | "dc" | "tran" | "ac") => {
                         &rest[1..]
                     }
                     _ => rest,
@@ -957,6 +1232,56 @@ impl Elaborator {
         Ok(())
     }
 
+    /// `.ac dec|oct|lin points fstart fstop`.
+    fn ac(&mut self, stmt: &Stmt, scope: &Scope, rest: &[Token]) -> Result<()> {
+        let usage = "`.ac dec|oct|lin points fstart fstop`";
+        let [Token::Word(kind), points, fstart, fstop] = rest else {
+            let token = rest
+                .get(4)
+                .or(rest.last())
+                .map(Token::text)
+                .unwrap_or(".ac".into());
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing(usage.into()),
+                token,
+            ));
+        };
+        let scale = match kind.as_str() {
+            "dec" => AcScale::Dec,
+            "oct" => AcScale::Oct,
+            "lin" => AcScale::Lin,
+            _ => {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue("sweep type must be dec, oct or lin".into()),
+                    kind.clone(),
+                ))
+            }
+        };
+        let bad = |why: &str, token: &Token| {
+            NetlistError::new(&stmt.loc, ErrorKind::BadValue(why.into()), token.text())
+        };
+        let n = scope.num(stmt, points)?;
+        if !(n >= 1.0 && n.fract() == 0.0 && n <= 1e7) {
+            return Err(bad("number of points must be a positive integer", points));
+        }
+        let (f0, f1) = (scope.num(stmt, fstart)?, scope.num(stmt, fstop)?);
+        if !(f0.is_finite() && f0 >= 0.0) || (scale != AcScale::Lin && f0 <= 0.0) {
+            return Err(bad("fstart must be > 0 (>= 0 for a linear sweep)", fstart));
+        }
+        if !f1.is_finite() || f1 < f0 {
+            return Err(bad("fstop must be finite and >= fstart", fstop));
+        }
+        self.circuit.analyses.push(Analysis::Ac(AcSweep {
+            scale,
+            points: n as usize,
+            fstart: f0,
+            fstop: f1,
+        }));
+        Ok(())
+    }
+
     fn options(&mut self, stmt: &Stmt, scope: &Scope, rest: &[Token]) -> Result<()> {
         let mut i = 0;
         while i < rest.len() {
@@ -1065,13 +1390,15 @@ impl Elaborator {
                         e.name == *name
                             && matches!(
                                 e.kind,
-                                ElementKind::VoltageSource(_) | ElementKind::Memristor { .. }
+                                ElementKind::VoltageSource(_)
+                                    | ElementKind::Inductor { .. }
+                                    | ElementKind::Memristor { .. }
                             )
                     });
                     if !ok {
                         return Err(NetlistError::new(
                             &stmt.loc,
-                            ErrorKind::NoSuch("voltage source or memristor".into()),
+                            ErrorKind::NoSuch("voltage source, inductor or memristor".into()),
                             text,
                         ));
                     }
@@ -1316,11 +1643,13 @@ fn model_card(stmt: &Stmt, scope: &Scope) -> Result<Model> {
     };
     if !matches!(
         kind.as_str(),
-        "d" | "nmos" | "pmos" | "npn" | "pnp" | "memristor"
+        "d" | "nmos" | "pmos" | "npn" | "pnp" | "memristor" | "r" | "res"
     ) {
         return Err(NetlistError::new(
             &stmt.loc,
-            ErrorKind::Unsupported("model type (supported: d nmos pmos npn pnp memristor)".into()),
+            ErrorKind::Unsupported(
+                "model type (supported: d nmos pmos npn pnp memristor r)".into(),
+            ),
             kind.clone(),
         ));
     }

@@ -32,6 +32,7 @@ impl Sets {
 fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> {
     match element.kind {
         ElementKind::Resistor { .. }
+        | ElementKind::Inductor { .. }
         | ElementKind::VoltageSource(_)
         | ElementKind::Diode { .. }
         | ElementKind::Memristor { .. } => vec![(0, 1)],
@@ -41,7 +42,9 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         // Both junctions join collector, base and emitter; the substrate
         // hangs on a gmin conductance.
         ElementKind::Bjt { .. } => vec![(0, 1), (1, 2), (0, 3)],
-        ElementKind::Capacitor { .. } | ElementKind::CurrentSource(_) => vec![],
+        ElementKind::Capacitor { .. }
+        | ElementKind::CurrentSource(_)
+        | ElementKind::Coupling { .. } => vec![],
     }
 }
 

@@ -27,7 +27,7 @@ fn element<'c>(circuit: &'c Circuit, name: &str) -> &'c Element {
 
 fn resistance(circuit: &Circuit, name: &str) -> f64 {
     match element(circuit, name).kind {
-        ElementKind::Resistor { resistance } => resistance,
+        ElementKind::Resistor { resistance, .. } => resistance,
         ref other => panic!("{name} is {other:?}"),
     }
 }
@@ -178,7 +178,8 @@ fn devices_models_and_sources() {
         element(&circuit, "i1").kind,
         ElementKind::CurrentSource(Source {
             dc: 1e-3,
-            waveform: None
+            waveform: None,
+            ac: None
         })
     );
     assert_eq!(
@@ -474,4 +475,84 @@ fn bjts_with_and_without_substrate_and_version_words() {
         err.to_string(),
         "deck.cir:2: MOSFET level 54 (BSIM4) is not supported (level)"
     );
+}
+
+#[test]
+fn resistor_models_and_temperature_as_ngspice_computes_them() {
+    let circuit = parse(
+        "r\n.options tnom=25\n.temp 75\n.model rp r rsh=100 defw=2u narrow=0.1u short=0.5u tc1=1e-3 tc2=1e-6\n\
+         .model rm r r=500 tnom=50\nv1 a 0 1\n\
+         r1 a 0 rp l=10u\nr2 a 0 rp l=10u w=4u tc1=0\nr3 a 0 rm\nr4 a 0 1k tc=2e-3 m=4 ac=3k\n\
+         r5 a 0 1k tc1=1e-2 temp=35 dtemp=100\nr6 a 0 rm 2k\n.op\n.end\n",
+    );
+    // r1: (l - 2 short)/(defw - 2 narrow)·rsh at 50 K above the options' tnom.
+    let factor = 1.0 + 1e-3 * 50.0 + 1e-6 * 2500.0;
+    let r1 = (10e-6 - 1e-6) / (2e-6 - 0.2e-6) * 100.0 * factor;
+    assert!((resistance(&circuit, "r1") - r1).abs() < 1e-12 * r1);
+    let r2 = (10e-6 - 1e-6) / (4e-6 - 0.2e-6) * 100.0 * (1.0 + 1e-6 * 2500.0);
+    assert!((resistance(&circuit, "r2") - r2).abs() < 1e-12 * r2);
+    // The model's own tnom; its default value when the instance gives none.
+    assert_eq!(resistance(&circuit, "r3"), 500.0);
+    let ElementKind::Resistor { resistance: r4, ac } = element(&circuit, "r4").kind else {
+        panic!()
+    };
+    let f4 = 1.0 + 2e-3 * 50.0;
+    assert!((r4 - 1e3 * f4 / 4.0).abs() < 1e-9);
+    assert!((ac.unwrap_or(0.0) - 3e3 * f4 / 4.0).abs() < 1e-9);
+    // An instance temperature wins over dtemp (with a warning).
+    assert!((resistance(&circuit, "r5") - 1e3 * 1.1).abs() < 1e-9);
+    assert!(circuit.warnings.iter().any(|w| w.message.contains("dtemp")));
+    // A value on the instance wins over the model's r.
+    assert_eq!(resistance(&circuit, "r6"), 2e3);
+    let err = parse_err("r\n.model rp r rsh=1 bogus=2\nv1 a 0 1\nr1 a 0 rp l=1u\n.op\n.end\n");
+    assert!(err.to_string().contains("deck.cir:4") && err.to_string().contains("bogus"));
+}
+
+#[test]
+fn ac_analysis_and_source_phasors() {
+    let circuit = parse(
+        "ac\nv1 a 0 dc 1 ac\nv2 b 0 ac 2 45 sin(0 1 1k)\ni1 a b ac 1m\nr1 a b 1k\nr2 b 0 1k\n\
+         l1 b 0 1m ic=1m\n.ac oct 4 1 1k\n.end\n",
+    );
+    let phasor = |name: &str| match &element(&circuit, name).kind {
+        ElementKind::VoltageSource(s) | ElementKind::CurrentSource(s) => s.ac,
+        _ => None,
+    };
+    assert_eq!(
+        phasor("v1"),
+        Some(AcPhasor {
+            mag: 1.0,
+            phase_deg: 0.0
+        })
+    );
+    assert_eq!(
+        phasor("v2"),
+        Some(AcPhasor {
+            mag: 2.0,
+            phase_deg: 45.0
+        })
+    );
+    assert_eq!(phasor("i1").map(|p| p.mag), Some(1e-3));
+    assert_eq!(
+        circuit.analyses,
+        vec![Analysis::Ac(AcSweep {
+            scale: AcScale::Oct,
+            points: 4,
+            fstart: 1.0,
+            fstop: 1e3
+        })]
+    );
+    for (deck, token) in [
+        (".ac dec 10 0 1k", "0"),
+        (".ac log 10 1 1k", "log"),
+        (".ac dec 2.5 1 1k", "2.5"),
+        (".ac dec 10 1k 1", "1"),
+        (".ac dec 10 1", ".ac"),
+    ] {
+        let err = parse_err(&format!("ac\nv1 a 0 ac 1\nr1 a 0 1\n{deck}\n.end\n")).to_string();
+        assert!(
+            err.contains("deck.cir:4") && err.contains(token),
+            "{deck}: {err}"
+        );
+    }
 }

@@ -27,11 +27,15 @@ fn grid(side: usize) -> Circuit {
         ElementKind::VoltageSource(Source {
             dc: 1.0,
             waveform: None,
+            ac: None,
         }),
     );
     for i in 0..side {
         for j in 0..side {
-            let r = |r| ElementKind::Resistor { resistance: r };
+            let r = |r| ElementKind::Resistor {
+                resistance: r,
+                ac: None,
+            };
             if i + 1 < side {
                 push(format!("rv{i}_{j}"), [name(i, j), name(i + 1, j)], r(1e3));
             }

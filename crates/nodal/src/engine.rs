@@ -2,6 +2,7 @@
 //! SPICE's convergence tests, and the operating-point fallbacks (gmin
 //! stepping, source stepping).
 
+use faer::c64;
 use xbar_netlist::Circuit;
 
 use crate::devices::{
@@ -22,7 +23,7 @@ pub struct Simulator {
     pub(crate) devices: Vec<Box<dyn Device>>,
     pub(crate) unknowns: Vec<UnknownInfo>,
     pub(crate) node_names: Vec<String>,
-    pattern: Pattern,
+    pub(crate) pattern: Pattern,
     values: Vec<f64>,
     rhs: Vec<f64>,
     lu: SparseLu,
@@ -166,6 +167,38 @@ impl Simulator {
         for d in &self.devices {
             d.extra_values(x, out);
         }
+    }
+
+    /// Phasors of the output vectors matching [`Self::column_names`], from
+    /// the AC solution `x` about the operating point `op`.
+    pub(crate) fn ac_row(&self, op: &[f64], x: &[c64], out: &mut Vec<c64>) {
+        out.extend(
+            self.unknowns
+                .iter()
+                .zip(x)
+                .filter(|(u, _)| u.output)
+                .map(|(_, v)| *v),
+        );
+        for d in &self.devices {
+            d.ac_extra_values(op, x, out);
+        }
+    }
+
+    /// Loads every device at the operating point `op` (as ngspice's
+    /// MODEINITSMSIG load) and returns the real Jacobian: the real part of
+    /// every AC matrix. The devices' states then hold that load's junction
+    /// voltages and charges, which their [`Device::ac_load`] reads.
+    pub(crate) fn small_signal_jacobian(&mut self, op: &[f64]) -> Vec<f64> {
+        let s = Solve {
+            phase: Phase::Dc,
+            sources: SourceMode::Dc,
+            src_fact: 1.0,
+            diag_gmin: 0.0,
+            init: Init::Float,
+            max_iter: 1,
+        };
+        self.assemble(&s, Init::Float, op);
+        self.values.clone()
     }
 
     /// Assembles the system at iterate `x`; returns whether every device was

@@ -1,5 +1,5 @@
 //! xbar-nodal: modified nodal analysis (DC operating point, DC sweep,
-//! transient) of flat circuits from `xbar-netlist`, and the structured
+//! small-signal AC, transient) of flat circuits from `xbar-netlist`, and the structured
 //! crossbar solver. Owns every linear solve (faer).
 //!
 //! The general engine follows SPICE3/ngspice closely so that a deck gives
@@ -13,6 +13,7 @@
 //! and voltage-source loops are found by graph connectivity and reported
 //! by name before anything is factored.
 
+mod ac;
 pub mod crossbar;
 mod dc;
 pub mod devices;
@@ -25,6 +26,7 @@ mod topology;
 mod tran;
 pub mod waveform;
 
+pub use ac::ac_frequencies;
 pub use dc::sweep_values;
 pub use engine::Simulator;
 pub use options::{Method, Options};

@@ -1,12 +1,14 @@
 //! The MNA matrix: a sparsity pattern fixed once at setup, values refilled
 //! in O(nnz) on every Newton iteration, and faer's sparse LU whose symbolic
 //! analysis (column ordering, elimination structure) is computed once and
-//! reused for every numeric factorization.
+//! reused for every numeric factorization. The same pattern carries the
+//! complex system of a small-signal AC analysis (`SparseLu<c64>`).
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuRef, NumericLu, SymbolicLu};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
-use faer::{Conj, MatMut, Par};
+use faer::traits::ComplexField;
+use faer::{c64, Conj, MatMut, Par};
 
 /// An unknown of the system: `None` is ground (the reference node), which has
 /// no row or column.
@@ -112,6 +114,11 @@ impl Pattern {
         vec![0.0; self.nnz() + 1]
     }
 
+    /// Number of unknowns (rows and columns).
+    pub fn dim(&self) -> usize {
+        self.n
+    }
+
     #[inline]
     pub fn position(&self, s: Slot) -> usize {
         if s == GROUND_SLOT {
@@ -170,6 +177,65 @@ impl<'a> Stamp<'a> {
     }
 }
 
+/// Write access to the complex system of a small-signal AC analysis. Its
+/// real part arrives holding the DC Jacobian at the operating point; a
+/// device adds its susceptances (`ω·C`, `-1/(ω·L)` as `jω` terms) and
+/// sources their AC excitation.
+pub struct AcStamp<'a> {
+    pattern: &'a Pattern,
+    values: &'a mut [c64],
+    rhs: &'a mut [c64],
+}
+
+impl<'a> AcStamp<'a> {
+    pub fn new(pattern: &'a Pattern, values: &'a mut [c64], rhs: &'a mut [c64]) -> Self {
+        Self {
+            pattern,
+            values,
+            rhs,
+        }
+    }
+
+    /// Adds `re + j·im` to one matrix entry.
+    #[inline]
+    pub fn add(&mut self, s: Slot, re: f64, im: f64) {
+        let p = self.pattern.position(s);
+        self.values[p] += c64::new(re, im);
+    }
+
+    /// Adds the imaginary `b` (a susceptance `ω·C`, or `-ω·L` on an
+    /// inductor's branch row) to one entry.
+    #[inline]
+    pub fn imag(&mut self, s: Slot, b: f64) {
+        self.add(s, 0.0, b);
+    }
+
+    /// Stamps admittance `re + j·im` on the slots from [`PatternBuilder::pair`].
+    #[inline]
+    pub fn admittance(&mut self, s: &[Slot; 4], re: f64, im: f64) {
+        self.add(s[0], re, im);
+        self.add(s[1], -re, -im);
+        self.add(s[2], -re, -im);
+        self.add(s[3], re, im);
+    }
+
+    /// Adds the phasor `v` to the right-hand side of `row`.
+    #[inline]
+    pub fn rhs(&mut self, row: Unknown, v: c64) {
+        if let Some(r) = row {
+            self.rhs[r] += v;
+        }
+    }
+
+    /// A phasor current `i` from `a` to `b` through the device, as a known
+    /// source.
+    #[inline]
+    pub fn current(&mut self, a: Unknown, b: Unknown, i: c64) {
+        self.rhs(a, -i);
+        self.rhs(b, i);
+    }
+}
+
 /// Why a factorization failed.
 #[derive(Debug)]
 pub enum LuFailure {
@@ -178,20 +244,21 @@ pub enum LuFailure {
     Other(String),
 }
 
-/// Sparse LU with the symbolic analysis kept across factorizations.
-pub struct SparseLu {
+/// Sparse LU with the symbolic analysis kept across factorizations: real
+/// (`f64`, Newton) or complex (`c64`, AC analysis).
+pub struct SparseLu<T: ComplexField = f64> {
     symbolic_mat: SymbolicSparseColMat<usize>,
     symbolic: Option<SymbolicLu<usize>>,
-    numeric: NumericLu<usize, f64>,
+    numeric: NumericLu<usize, T>,
     factor_mem: Option<MemBuffer>,
     solve_mem: Option<MemBuffer>,
     factored: bool,
     /// Values of the last successful factorization: a linear circuit at a
     /// fixed step (or a sweep of a linear circuit) refactors nothing.
-    last: Vec<f64>,
+    last: Vec<T>,
 }
 
-impl std::fmt::Debug for SparseLu {
+impl<T: ComplexField> std::fmt::Debug for SparseLu<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SparseLu")
             .field("n", &self.symbolic_mat.nrows())
@@ -200,7 +267,7 @@ impl std::fmt::Debug for SparseLu {
     }
 }
 
-impl SparseLu {
+impl<T: ComplexField + Copy + PartialEq> SparseLu<T> {
     pub fn new(pattern: &Pattern) -> Self {
         let symbolic_mat = SymbolicSparseColMat::new_checked(
             pattern.n,
@@ -222,7 +289,7 @@ impl SparseLu {
 
     /// Numeric factorization of `values` (laid out by the pattern; the
     /// trailing scratch entry is ignored).
-    pub fn factor(&mut self, values: &[f64]) -> Result<(), LuFailure> {
+    pub fn factor(&mut self, values: &[T]) -> Result<(), LuFailure> {
         let nnz = self.symbolic_mat.row_idx().len();
         if self.factored && self.last[..] == values[..nnz] {
             return Ok(());
@@ -236,8 +303,8 @@ impl SparseLu {
         if self.symbolic.is_none() {
             let sym = factorize_symbolic_lu(self.symbolic_mat.as_ref(), Default::default())
                 .map_err(|e| LuFailure::Other(format!("{e:?}")))?;
-            let freq = sym.factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default());
-            let sreq = sym.solve_in_place_scratch::<f64>(1, Par::Seq);
+            let freq = sym.factorize_numeric_lu_scratch::<T>(Par::Seq, Default::default());
+            let sreq = sym.solve_in_place_scratch::<T>(1, Par::Seq);
             self.factor_mem =
                 Some(MemBuffer::try_new(freq).map_err(|e| LuFailure::Other(format!("{e:?}")))?);
             self.solve_mem =
@@ -276,7 +343,7 @@ impl SparseLu {
     }
 
     /// Solves `A x = rhs` in place with the last successful factorization.
-    pub fn solve(&mut self, rhs: &mut [f64]) {
+    pub fn solve(&mut self, rhs: &mut [T]) {
         let n = rhs.len();
         if n == 0 || !self.factored {
             return;

@@ -16,9 +16,6 @@ pub enum Method {
     Gear,
 }
 
-/// ngspice's nominal temperature, 27 °C, in kelvin.
-pub const CELSIUS_27: f64 = 300.15;
-
 #[derive(Debug, Clone)]
 pub struct Options {
     pub reltol: f64,
@@ -48,10 +45,39 @@ pub struct Options {
     /// Default MOSFET drain and source diffusion areas (`defad`, `defas`).
     pub defad: f64,
     pub defas: f64,
-    /// Circuit temperature and the default model measurement temperature,
-    /// kelvin (`.options temp tnom` are in °C; both default to 27 °C).
+    /// Circuit and nominal temperature, °C (`.temp` / `.options temp=`,
+    /// `.options tnom=`).
     pub temp: f64,
     pub tnom: f64,
+}
+
+/// ngspice's default circuit and nominal temperature, °C.
+pub const NOMINAL_TEMP: f64 = 27.0;
+
+impl Options {
+    /// Rejects a temperature other than the 27 °C the diode is written
+    /// for: it has no temperature dependence (ngspice's would scale IS, VJ,
+    /// CJO, ...), so any other temperature would silently give
+    /// nominal-temperature numbers. (The BJT and the MOSFETs follow
+    /// ngspice's temperature equations.)
+    pub fn nominal_temperature_only(&self, model: &xbar_netlist::Model) -> Result<(), String> {
+        let model_tnom = model.params.get("tnom").copied();
+        for (what, t) in [
+            (
+                "circuit temperature (.temp / .options temp=)",
+                Some(self.temp),
+            ),
+            ("nominal temperature (.options tnom=)", Some(self.tnom)),
+            ("model tnom", model_tnom),
+        ] {
+            if let Some(t) = t.filter(|&t| t != NOMINAL_TEMP) {
+                return Err(format!(
+                    "{what} {t} °C: this device is modelled at {NOMINAL_TEMP} °C only (no temperature dependence)"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for Options {
@@ -74,8 +100,8 @@ impl Default for Options {
             defl: 100e-6,
             defad: 0.0,
             defas: 0.0,
-            temp: CELSIUS_27,
-            tnom: CELSIUS_27,
+            temp: NOMINAL_TEMP,
+            tnom: NOMINAL_TEMP,
         }
     }
 }
@@ -152,14 +178,13 @@ impl Options {
                     }
                 }
                 "temp" | "tnom" => {
-                    let kelvin = value + 273.15;
-                    if kelvin <= 0.0 {
-                        return Err(bad("must be above absolute zero"));
+                    if value <= -273.15 {
+                        return Err(bad("must be above -273.15 °C"));
                     }
                     if name == "temp" {
-                        o.temp = kelvin;
+                        o.temp = value;
                     } else {
-                        o.tnom = kelvin;
+                        o.tnom = value;
                     }
                 }
                 _ => {}

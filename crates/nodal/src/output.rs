@@ -12,6 +12,7 @@ pub enum AnalysisKind {
     Op,
     Dc,
     Tran,
+    Ac,
 }
 
 /// One analysis' results. `columns[0]` is the scale vector named as in
@@ -21,6 +22,8 @@ pub enum AnalysisKind {
 /// `i(vname)` for every voltage source (ngspice sign convention: current
 /// into the + terminal through the source), `x(name)` for memristor states,
 /// and `i(name)` for memristor currents (from + through the device to -).
+/// An AC analysis has the scale `frequency` (Hz) and, for every vector, two
+/// columns `re(name)` and `im(name)`: its phasor.
 #[derive(Debug, Clone)]
 pub struct AnalysisOutput {
     pub kind: AnalysisKind,
@@ -45,6 +48,7 @@ pub fn run_on(sim: &mut Simulator, circuit: &Circuit) -> Result<Vec<AnalysisOutp
         .map(|a| match a {
             Analysis::Op => sim.op(),
             Analysis::Dc { inner, outer } => sim.dc_sweep(inner, outer.as_ref()),
+            Analysis::Ac(sweep) => sim.ac(sweep),
             Analysis::Tran {
                 tstep,
                 tstop,

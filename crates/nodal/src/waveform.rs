@@ -298,6 +298,7 @@ mod tests {
                 pw: None,
                 per: None,
             }),
+            ac: None,
         };
         assert_eq!(source_value(&s, SourceMode::Dc), 0.0);
         let span = TranSpan {

@@ -67,7 +67,7 @@ pub fn ngspice_available() -> bool {
 }
 
 /// Runs ngspice in batch mode on `deck` and returns its plots by kind
-/// (`op`, `dc`, `tran`).
+/// (`op`, `dc`, `ac`, `tran`).
 pub fn run_ngspice(deck: &Path, work: &Path) -> BTreeMap<String, Table> {
     let raw = work.join("ngspice.raw");
     let output = Command::new("ngspice")
@@ -88,7 +88,9 @@ pub fn run_ngspice(deck: &Path, work: &Path) -> BTreeMap<String, Table> {
     parse_raw(&std::fs::read_to_string(&raw).unwrap())
 }
 
-/// Parses an ngspice ascii raw file (real data only).
+/// Parses an ngspice ascii raw file. A complex plot (AC) becomes the table
+/// xbar writes: the scale's real part, then `re(name)`, `im(name)` per
+/// vector.
 pub fn parse_raw(text: &str) -> BTreeMap<String, Table> {
     let mut plots = BTreeMap::new();
     let mut lines = text.lines().peekable();
@@ -106,7 +108,8 @@ pub fn parse_raw(text: &str) -> BTreeMap<String, Table> {
         }
         let nvars: usize = header["No. Variables"].parse().unwrap();
         let npoints: usize = header["No. Points"].parse().unwrap();
-        let columns: Vec<String> = (0..nvars)
+        let complex = header.get("Flags").is_some_and(|f| f.contains("complex"));
+        let names: Vec<String> = (0..nvars)
             .map(|_| {
                 lines
                     .next()
@@ -117,22 +120,35 @@ pub fn parse_raw(text: &str) -> BTreeMap<String, Table> {
                     .to_string()
             })
             .collect();
+        let columns = if complex {
+            let mut c = vec![names[0].clone()];
+            for n in &names[1..] {
+                c.push(format!("re({n})"));
+                c.push(format!("im({n})"));
+            }
+            c
+        } else {
+            names
+        };
         assert!(lines.next().unwrap().starts_with("Values:"));
+        // A complex value is `re,im`; the scale's imaginary part is dropped.
+        let values = |text: &str, all: bool| -> Vec<f64> {
+            let parts: Vec<f64> = text.split(',').map(|v| v.parse().unwrap()).collect();
+            if all {
+                parts
+            } else {
+                parts[..1].to_vec()
+            }
+        };
         let mut rows = Vec::with_capacity(npoints);
         for _ in 0..npoints {
-            let mut row = Vec::with_capacity(nvars);
-            row.push(
-                lines
-                    .next()
-                    .unwrap()
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap()
-                    .parse()
-                    .unwrap(),
-            );
+            let mut row = Vec::with_capacity(columns.len());
+            row.extend(values(
+                lines.next().unwrap().split_whitespace().nth(1).unwrap(),
+                false,
+            ));
             for _ in 1..nvars {
-                row.push(lines.next().unwrap().trim().parse().unwrap());
+                row.extend(values(lines.next().unwrap().trim(), true));
             }
             rows.push(row);
         }
@@ -140,6 +156,7 @@ pub fn parse_raw(text: &str) -> BTreeMap<String, Table> {
             "Operating Point" => "op",
             "DC transfer characteristic" => "dc",
             "Transient Analysis" => "tran",
+            "AC Analysis" => "ac",
             other => panic!("unexpected plot {other}"),
         };
         plots.insert(kind.to_string(), Table { columns, rows });
@@ -151,7 +168,7 @@ pub fn parse_raw(text: &str) -> BTreeMap<String, Table> {
 pub fn golden(name: &str) -> BTreeMap<String, Table> {
     let dir = repo().join("tests/golden").join(name);
     let mut plots = BTreeMap::new();
-    for kind in ["op", "dc", "tran"] {
+    for kind in ["op", "dc", "ac", "tran"] {
         let path = dir.join(format!("{kind}.csv"));
         if path.exists() {
             plots.insert(kind.to_string(), read_csv(&path));

@@ -18,7 +18,7 @@ use super::{
     Setup, States, UnknownKind,
 };
 use crate::error::NodalError;
-use crate::matrix::{Slot, Stamp, Unknown};
+use crate::matrix::{AcStamp, Slot, Stamp, Unknown};
 use crate::options::Options;
 
 /// Parameters xbar implements (ngspice's names and aliases).
@@ -47,6 +47,7 @@ const UNSUPPORTED: &[&str] = &[
 const CHARGE: f64 = 1.602_176_620_8e-19;
 const BOLTZ: f64 = 1.380_648_52e-23;
 const REFTEMP: f64 = 300.15;
+const CELSIUS_TO_KELVIN: f64 = 273.15;
 
 #[derive(Debug)]
 pub struct Bjt {
@@ -73,6 +74,11 @@ pub struct Bjt {
     /// The base-collector charge outside the internal base (XCJC < 1);
     /// not watched by the truncation-error control, as in ngspice.
     qbx: usize,
+    /// State slots of the small-signal capacitances of the last load
+    /// (capbe, capbc, capbx, capsub, then geqcb, the TF charge's VBC
+    /// transcapacitance), which an AC analysis reads as ngspice's
+    /// MODEINITSMSIG stores them.
+    cslot: usize,
 }
 
 /// Instance parameters after area scaling and temperature adjustment.
@@ -306,11 +312,8 @@ impl Bjt {
         let xti = p.get("xti", 3.0);
         let xtb = p.get("xtb", 0.0);
 
-        let temp = opts.temp;
-        let tnom = p
-            .given("tnom")
-            .or(p.given("tref"))
-            .map_or(opts.tnom, |c| c + 273.15);
+        let temp = opts.temp + CELSIUS_TO_KELVIN;
+        let tnom = p.given("tnom").or(p.given("tref")).unwrap_or(opts.tnom) + CELSIUS_TO_KELVIN;
         let vt = BOLTZ / CHARGE * temp;
         let ratlog = (temp / tnom).ln();
         let ratio1 = temp / tnom - 1.0;
@@ -378,6 +381,7 @@ impl Bjt {
             qbc: 0,
             qsub: 0,
             qbx: 0,
+            cslot: 0,
         })
     }
 
@@ -474,6 +478,7 @@ impl Device for Bjt {
         self.qbc = s.charge();
         self.qsub = s.charge();
         self.qbx = s.states(2);
+        self.cslot = s.states(5);
     }
 
     fn is_nonlinear(&self) -> bool {
@@ -623,6 +628,8 @@ impl Device for Bjt {
         let capbe = p.tf * gbe_q + cdep_be;
         let capbc = p.tr * gbc + cdep_bc;
         let (mut geqbx, mut gcsub) = (0.0, 0.0);
+        let small_signal = [capbe, capbc, capbx, capsub, geqcb];
+        st.levels[0][self.cslot..self.cslot + 5].copy_from_slice(&small_signal);
         let charges = [self.qbe, self.qbc, self.qsub, self.qbx];
         match ctx.phase {
             Phase::Tran(integ) => {
@@ -705,5 +712,38 @@ impl Device for Bjt {
         m.add(s.base_colp, -geqbx);
         m.add(s.colp_base, -geqbx);
         !limited
+    }
+
+    /// bjtacld.c: the operating point's conductances (already in the real
+    /// part) plus the susceptances of the junction and diffusion
+    /// capacitances and of the TF charge's VBC dependence.
+    fn ac_load(&self, omega: f64, st: &States, m: &mut AcStamp<'_>) {
+        let c = &st.levels[0][self.cslot..self.cslot + 5];
+        let [xcpi, xcmu, xcbx, xcsub, xcmcb] = [
+            c[0] * omega,
+            c[1] * omega,
+            c[2] * omega,
+            c[3] * omega,
+            c[4] * omega,
+        ];
+        let s = self.slots;
+        // ngspice's AC matrix has no substrate gmin (only its
+        // capacitance): take the DC load's back out.
+        let g = self.gmin;
+        m.add(s.subst_subst, -g, xcsub);
+        m.add(s.substcon_substcon, -g, xcsub);
+        m.add(s.substcon_subst, g, -xcsub);
+        m.add(s.subst_substcon, g, -xcsub);
+        m.imag(s.base_base, xcbx);
+        m.imag(s.colp_colp, xcmu + xcbx);
+        m.imag(s.basep_basep, xcpi + xcmu + xcmcb);
+        m.imag(s.emitp_emitp, xcpi);
+        m.imag(s.colp_basep, -xcmu);
+        m.imag(s.basep_colp, -xcmu - xcmcb);
+        m.imag(s.basep_emitp, -xcpi);
+        m.imag(s.emitp_colp, xcmcb);
+        m.imag(s.emitp_basep, -xcpi - xcmcb);
+        m.imag(s.base_colp, -xcbx);
+        m.imag(s.colp_base, -xcbx);
     }
 }

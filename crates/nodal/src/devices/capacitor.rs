@@ -1,10 +1,11 @@
-//! Linear capacitor: open at DC, integrated charge `q = C·v` in a transient.
+//! Linear capacitor: open at DC, admittance `jωC` in AC, integrated charge
+//! `q = C·v` in a transient.
 
 use xbar_netlist::Element;
 
 use super::{finite, nodes, Device, Link, LinkKind, LoadCtx, NodeMap, Phase, Setup, States};
 use crate::error::NodalError;
-use crate::matrix::{Slot, Stamp, Unknown};
+use crate::matrix::{AcStamp, Slot, Stamp, Unknown};
 
 #[derive(Debug)]
 pub struct Capacitor {
@@ -84,5 +85,9 @@ impl Device for Capacitor {
             }
         }
         true
+    }
+
+    fn ac_load(&self, omega: f64, _: &States, m: &mut AcStamp<'_>) {
+        m.admittance(&self.slots, 0.0, omega * self.c);
     }
 }

@@ -1,8 +1,9 @@
 //! Junction diode, ngspice level 1: exponential forward current with
 //! emission coefficient N, smooth cubic reverse region, breakdown at BV with
 //! current IBV, series resistance RS (an internal node), depletion (CJO, VJ,
-//! M, FC) and diffusion (TT) charge; `gmin` across the junction and `pnjlim`
-//! limiting as ngspice's dioload.c.
+//! M, FC) and diffusion (TT) charge, whose capacitance at the operating
+//! point is the diode's AC susceptance; `gmin` across the junction and
+//! `pnjlim` limiting as ngspice's dioload.c.
 
 use xbar_netlist::{Element, Model};
 
@@ -13,12 +14,12 @@ use super::{
     Setup, States, UnknownKind, VT_NOMINAL,
 };
 use crate::error::NodalError;
-use crate::matrix::{Slot, Stamp, Unknown};
+use crate::matrix::{AcStamp, Slot, Stamp, Unknown};
 use crate::options::Options;
 
 const KNOWN: &[&str] = &[
-    "level", "is", "n", "rs", "cjo", "cj0", "cj", "vj", "m", "tt", "bv", "ibv", "nbv", "fc", "eg",
-    "xti", "kf", "af",
+    "level", "tnom", "is", "n", "rs", "cjo", "cj0", "cj", "vj", "m", "tt", "bv", "ibv", "nbv",
+    "fc", "eg", "xti", "kf", "af",
 ];
 
 #[derive(Debug)]
@@ -59,6 +60,8 @@ impl Diode {
         if area <= 0.0 {
             return Err(super::bad(e, format!("area {area} must be > 0")));
         }
+        opts.nominal_temperature_only(model)
+            .map_err(|why| super::bad(e, why))?;
         let p = ModelParams::new(model, KNOWN)?;
         let level = p.get("level", 1.0);
         if level != 1.0 {
@@ -231,5 +234,14 @@ impl Device for Diode {
         m.conductance(&self.junction, gd);
         m.current(self.prime, self.cathode, cd - gd * vd);
         !limited
+    }
+
+    fn ac_load(&self, omega: f64, st: &States, m: &mut AcStamp<'_>) {
+        // The junction and diffusion capacitance at the operating point's
+        // junction voltage, as dioload's MODEINITSMSIG stores it.
+        let vd = st.levels[0][self.vslot];
+        let (_, gdb) = self.dc(vd);
+        let (_, cap) = self.charge(vd, 0.0, gdb);
+        m.admittance(&self.junction, 0.0, omega * cap);
     }
 }

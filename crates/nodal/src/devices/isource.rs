@@ -3,10 +3,10 @@
 
 use xbar_netlist::{Element, Source};
 
-use super::vsource::{check_source, value};
+use super::vsource::{check_source, phasor, value};
 use super::{nodes, Device, Link, LoadCtx, NodeMap, Setup, States};
 use crate::error::NodalError;
-use crate::matrix::{Stamp, Unknown};
+use crate::matrix::{AcStamp, Stamp, Unknown};
 use crate::waveform::{self, TranSpan};
 
 #[derive(Debug)]
@@ -46,6 +46,12 @@ impl Device for CurrentSource {
     fn load(&mut self, ctx: &LoadCtx<'_>, _: &[f64], _: &mut States, m: &mut Stamp<'_>) -> bool {
         m.current(self.a, self.b, value(&self.src, self.sweep, ctx));
         true
+    }
+
+    fn ac_load(&self, _: f64, _: &States, m: &mut AcStamp<'_>) {
+        if let Some(i) = phasor(&self.src) {
+            m.current(self.a, self.b, i);
+        }
     }
 
     fn breakpoints(&self, span: TranSpan) -> Vec<f64> {

@@ -5,8 +5,10 @@
 //! never leaves the model's bounds: Newton updates are projected onto them,
 //! and while the dynamics push outward at a bound the state equation becomes
 //! `x = bound` with zero rate, so the integration history carries no
-//! overshoot.
+//! overshoot. In AC the state is frozen at its operating-point value: the
+//! memristor is its small-signal conductance there.
 
+use faer::c64;
 use xbar_memristor::CompactModel;
 use xbar_netlist::Element;
 
@@ -181,5 +183,15 @@ impl Device for Memristor {
     fn extra_values(&self, x: &[f64], out: &mut Vec<f64>) {
         let v = volt(x, self.a) - volt(x, self.b);
         out.push(self.model.current(v, x[self.state]));
+    }
+
+    fn ac_extra_values(&self, op: &[f64], x: &[c64], out: &mut Vec<c64>) {
+        // Small-signal current through the conductance at the operating
+        // point; the state's phasor is zero (frozen), but kept for form.
+        let v = volt(op, self.a) - volt(op, self.b);
+        let xs = op[self.state];
+        let phasor = |n: Unknown| n.map_or(c64::new(0.0, 0.0), |i| x[i]);
+        let dv = phasor(self.a) - phasor(self.b);
+        out.push(dv * self.model.conductance(v, xs) + x[self.state] * self.model.current_dx(v, xs));
     }
 }

@@ -7,6 +7,7 @@
 mod bjt;
 mod capacitor;
 mod diode;
+mod inductor;
 mod isource;
 mod junction;
 mod limit;
@@ -17,11 +18,12 @@ mod vsource;
 
 use std::collections::HashMap;
 
+use faer::c64;
 use xbar_memristor::{CardError, CompactModel};
 use xbar_netlist::{Circuit, Element, ElementKind, Model};
 
 use crate::error::NodalError;
-use crate::matrix::{PatternBuilder, Stamp, Unknown};
+use crate::matrix::{AcStamp, PatternBuilder, Stamp, Unknown};
 use crate::options::{Method, Options};
 use crate::waveform::{SourceMode, TranSpan};
 
@@ -274,6 +276,14 @@ pub trait Device: Send + std::fmt::Debug {
     /// or its current prediction missed), which keeps Newton iterating.
     fn load(&mut self, ctx: &LoadCtx<'_>, x: &[f64], st: &mut States, m: &mut Stamp<'_>) -> bool;
 
+    /// Small-signal load at angular frequency `omega` (rad/s). The real part
+    /// of `m` already holds the device's DC Jacobian from its load at the
+    /// operating point, and `st.levels[0]` the states that load wrote (its
+    /// junction voltages, charges); add `jω·C` of every capacitance (and any
+    /// AC-only change of a conductance) and, for a source, its AC phasor.
+    /// The default adds nothing: right for memoryless devices.
+    fn ac_load(&self, _omega: f64, _st: &States, _m: &mut AcStamp<'_>) {}
+
     /// Writes the device's own unknowns' starting values (a `uic` transient
     /// starts from these instead of an operating point).
     fn initial_guess(&self, _x: &mut [f64]) {}
@@ -298,6 +308,11 @@ pub trait Device: Send + std::fmt::Debug {
     }
 
     fn extra_values(&self, _x: &[f64], _out: &mut Vec<f64>) {}
+
+    /// Phasors of the extra output vectors in an AC analysis, from the AC
+    /// solution `x` about the operating point `op`; a device with
+    /// [`Device::extra_outputs`] pushes one per output.
+    fn ac_extra_values(&self, _op: &[f64], _x: &[c64], _out: &mut Vec<c64>) {}
 
     /// Sets (`Some`) or restores (`None`) the DC value of an independent
     /// source for a DC sweep; `false` for anything that is not a source.
@@ -476,58 +491,163 @@ impl<'m> ModelParams<'m> {
 /// Turns a `.model ... memristor` card into a compact model.
 pub type MemristorResolver<'r> = dyn Fn(&Model) -> Result<Box<dyn CompactModel>, CardError> + 'r;
 
-/// Builds every element of `c` as a device, in deck order.
+/// Builds every element of `c` as a device, in deck order; inductors joined
+/// by couplings become one device at the place of the first of them.
 pub fn build(
     c: &Circuit,
     map: &NodeMap,
     opts: &Options,
     memristors: &MemristorResolver<'_>,
 ) -> Result<Vec<Box<dyn Device>>, NodalError> {
-    c.elements
-        .iter()
-        .map(|e| -> Result<Box<dyn Device>, NodalError> {
-            Ok(match &e.kind {
-                ElementKind::Resistor { resistance } => {
-                    Box::new(resistor::Resistor::new(e, map, *resistance)?)
-                }
-                ElementKind::Capacitor { capacitance, ic } => {
-                    Box::new(capacitor::Capacitor::new(e, map, *capacitance, *ic)?)
-                }
-                ElementKind::VoltageSource(src) => {
-                    Box::new(vsource::VoltageSource::new(e, map, src)?)
-                }
-                ElementKind::CurrentSource(src) => {
-                    Box::new(isource::CurrentSource::new(e, map, src)?)
-                }
-                ElementKind::Diode { model: m, area } => {
-                    let card = model(c, e, m, &["d"])?;
-                    Box::new(diode::Diode::new(e, map, card, *area, opts)?)
-                }
-                ElementKind::Mosfet {
-                    model: m,
-                    w,
-                    l,
-                    geometry,
-                } => {
-                    let card = model(c, e, m, &["nmos", "pmos"])?;
-                    Box::new(mosfet::Mosfet::new(e, map, card, *w, *l, geometry, opts)?)
-                }
-                ElementKind::Bjt { model: m, area } => {
-                    let card = model(c, e, m, &["npn", "pnp"])?;
-                    Box::new(bjt::Bjt::new(e, map, card, *area, opts)?)
-                }
-                ElementKind::Memristor { model: m, x0 } => {
-                    let card = model(c, e, m, &["memristor"])?;
-                    let compact =
-                        memristors(card).map_err(|source| NodalError::MemristorModel {
-                            element: e.name.clone(),
-                            model: m.clone(),
-                            loc: Box::new(e.loc.clone()),
-                            source,
-                        })?;
-                    Box::new(memristor::Memristor::new(e, map, compact, *x0)?)
-                }
-            })
-        })
-        .collect()
+    let mut groups = inductor_groups(c, map)?;
+    let mut devices: Vec<Box<dyn Device>> = Vec::with_capacity(c.elements.len());
+    for (k, e) in c.elements.iter().enumerate() {
+        devices.push(match &e.kind {
+            ElementKind::Resistor { resistance, ac } => {
+                Box::new(resistor::Resistor::new(e, map, *resistance, *ac)?)
+            }
+            ElementKind::Capacitor { capacitance, ic } => {
+                Box::new(capacitor::Capacitor::new(e, map, *capacitance, *ic)?)
+            }
+            ElementKind::Inductor { .. } => match groups.remove(&k) {
+                Some(group) => Box::new(group),
+                None => continue,
+            },
+            ElementKind::Coupling { .. } => continue,
+            ElementKind::VoltageSource(src) => Box::new(vsource::VoltageSource::new(e, map, src)?),
+            ElementKind::CurrentSource(src) => Box::new(isource::CurrentSource::new(e, map, src)?),
+            ElementKind::Diode { model: m, area } => {
+                let card = model(c, e, m, &["d"])?;
+                Box::new(diode::Diode::new(e, map, card, *area, opts)?)
+            }
+            ElementKind::Mosfet {
+                model: m,
+                w,
+                l,
+                geometry,
+            } => {
+                let card = model(c, e, m, &["nmos", "pmos"])?;
+                Box::new(mosfet::Mosfet::new(e, map, card, *w, *l, geometry, opts)?)
+            }
+            ElementKind::Bjt { model: m, area } => {
+                let card = model(c, e, m, &["npn", "pnp"])?;
+                Box::new(bjt::Bjt::new(e, map, card, *area, opts)?)
+            }
+            ElementKind::Memristor { model: m, x0 } => {
+                let card = model(c, e, m, &["memristor"])?;
+                let compact = memristors(card).map_err(|source| NodalError::MemristorModel {
+                    element: e.name.clone(),
+                    model: m.clone(),
+                    loc: Box::new(e.loc.clone()),
+                    source,
+                })?;
+                Box::new(memristor::Memristor::new(e, map, compact, *x0)?)
+            }
+        });
+    }
+    Ok(devices)
+}
+
+/// The inductors of `c` grouped by their couplings, keyed by the element
+/// index of each group's first inductor.
+fn inductor_groups(
+    c: &Circuit,
+    map: &NodeMap,
+) -> Result<HashMap<usize, inductor::Inductors>, NodalError> {
+    let mut index = HashMap::new();
+    let mut windings = Vec::new();
+    for (k, e) in c.elements.iter().enumerate() {
+        if let ElementKind::Inductor { inductance, ic } = &e.kind {
+            let n = nodes(e, map, 2)?;
+            let l = finite(e, "inductance", *inductance)?;
+            if l == 0.0 {
+                return Err(bad(e, "inductance must not be zero".into()));
+            }
+            if let Some(i) = ic {
+                finite(e, "ic", *i)?;
+            }
+            index.insert(e.name.as_str(), windings.len());
+            windings.push((
+                k,
+                inductor::Winding::new(e.name.clone(), n[0], n[1], l, *ic),
+            ));
+        }
+    }
+    // Union-find over windings; each coupling joins two.
+    let mut parent: Vec<usize> = (0..windings.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut couplings = Vec::new();
+    for e in &c.elements {
+        let ElementKind::Coupling {
+            inductors,
+            coefficient,
+        } = &e.kind
+        else {
+            continue;
+        };
+        let k = finite(e, "coupling coefficient", *coefficient)?;
+        if k == 0.0 || k.abs() > 1.0 {
+            return Err(bad(
+                e,
+                format!("coupling coefficient {k} must satisfy 0 < |k| <= 1"),
+            ));
+        }
+        let mut ends = [0usize; 2];
+        for (end, name) in ends.iter_mut().zip(inductors) {
+            *end = *index
+                .get(name.as_str())
+                .ok_or_else(|| bad(e, format!("`{name}` is not an inductor of the circuit")))?;
+        }
+        if ends[0] == ends[1] {
+            return Err(bad(e, "couples an inductor with itself".into()));
+        }
+        let (li, lj) = (
+            windings[ends[0]].1.inductance,
+            windings[ends[1]].1.inductance,
+        );
+        couplings.push((ends, k * (li * lj).abs().sqrt()));
+        let (ri, rj) = (root(&mut parent, ends[0]), root(&mut parent, ends[1]));
+        parent[ri] = rj;
+    }
+    // Members of each group in deck order, and each winding's place in it.
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::new();
+    for w in 0..windings.len() {
+        members.entry(root(&mut parent, w)).or_default().push(w);
+    }
+    let mut place = vec![0usize; windings.len()];
+    for list in members.values() {
+        for (p, &w) in list.iter().enumerate() {
+            place[w] = p;
+        }
+    }
+    let mut mutuals: HashMap<usize, Vec<inductor::Mutual>> = HashMap::new();
+    for ([i, j], m) in couplings {
+        let r = root(&mut parent, i);
+        mutuals
+            .entry(r)
+            .or_default()
+            .push(inductor::Mutual::new(place[i], place[j], m));
+    }
+    let mut slots: Vec<Option<(usize, inductor::Winding)>> =
+        windings.into_iter().map(Some).collect();
+    let mut groups = HashMap::new();
+    for (r, list) in members {
+        let mut first = usize::MAX;
+        let mut group = Vec::with_capacity(list.len());
+        for w in list {
+            if let Some((k, winding)) = slots[w].take() {
+                first = first.min(k);
+                group.push(winding);
+            }
+        }
+        let m = mutuals.remove(&r).unwrap_or_default();
+        groups.insert(first, inductor::Inductors::new(group, m));
+    }
+    Ok(groups)
 }

@@ -18,7 +18,7 @@ use super::{
     Setup, States, UnknownKind,
 };
 use crate::error::NodalError;
-use crate::matrix::{Slot, Stamp, Unknown};
+use crate::matrix::{AcStamp, Slot, Stamp, Unknown};
 use crate::options::Options;
 
 /// Parameters every level reads.
@@ -39,6 +39,7 @@ const LEVEL3: &[&str] = &[
 const CHARGE: f64 = 1.602_176_620_8e-19;
 const BOLTZ: f64 = 1.380_648_52e-23;
 const REFTEMP: f64 = 300.15;
+const CELSIUS_TO_KELVIN: f64 = 273.15;
 const EPS_OX: f64 = 3.9 * 8.854_214_871e-12;
 const EPS_SI: f64 = 11.7 * 8.854_214_871e-12;
 
@@ -86,6 +87,9 @@ pub struct Mosfet {
     /// Bulk junction charges (not watched, as in ngspice).
     qbd: usize,
     qbs: usize,
+    /// State slots of the junction capacitances capbd, capbs of the last
+    /// load, for an AC analysis.
+    cslot: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -298,7 +302,7 @@ impl Mosfet {
 
         // Process parameters at the nominal temperature (mos1temp.c /
         // mos3temp.c model preprocessing).
-        let tnom = p.given("tnom").map_or(opts.tnom, |c| c + 273.15);
+        let tnom = p.given("tnom").unwrap_or(opts.tnom) + CELSIUS_TO_KELVIN;
         let vtnom = BOLTZ / CHARGE * tnom;
         let egfet1 = egfet(tnom);
         let mut phi = p.checked("phi", 0.6, |v| v > 0.0, "must be > 0")?;
@@ -364,7 +368,7 @@ impl Mosfet {
         }
 
         // Temperature (mos1temp.c): at TNOM these reduce to the model values.
-        let temp = opts.temp;
+        let temp = opts.temp + CELSIUS_TO_KELVIN;
         let vt = BOLTZ / CHARGE * temp;
         let ratio = temp / tnom;
         let ratio4 = ratio * ratio.sqrt();
@@ -544,6 +548,7 @@ impl Mosfet {
             qgb: 0,
             qbd: 0,
             qbs: 0,
+            cslot: 0,
         })
     }
 
@@ -1333,6 +1338,7 @@ impl Device for Mosfet {
         self.qgb = s.charge();
         self.qbd = s.states(2);
         self.qbs = s.states(2);
+        self.cslot = s.states(2);
     }
 
     fn is_nonlinear(&self) -> bool {
@@ -1395,6 +1401,8 @@ impl Device for Mosfet {
         let (qbs, capbs) = self.source.charge(vbs);
         st.levels[0][self.qbd] = qbd;
         st.levels[0][self.qbs] = qbs;
+        st.levels[0][self.cslot] = capbd;
+        st.levels[0][self.cslot + 1] = capbs;
         if let Phase::Tran(integ) = ctx.phase {
             let (geq, _) = integ.integrate(st, self.qbd, capbd);
             gbd += geq;
@@ -1498,6 +1506,35 @@ impl Device for Mosfet {
         m.add(s.spb, -gbs - (xnrm - xrev) * gmbs);
         m.add(s.spdp, -gds - xrev * (gm + gmbs));
         !limited
+    }
+
+    /// mos1acld.c (the same for levels 2 and 3): the operating point's
+    /// conductances (already in the real part) plus the susceptances of the
+    /// Meyer capacitances (both halves at the operating point, plus the
+    /// overlaps) and of the bulk junctions.
+    fn ac_load(&self, omega: f64, st: &States, m: &mut AcStamp<'_>) {
+        let now = &st.levels[0];
+        let half = &now[self.vslot + 3..self.vslot + 6];
+        let xgs = (2.0 * half[0] + self.cgso) * omega;
+        let xgd = (2.0 * half[1] + self.cgdo) * omega;
+        let xgb = (2.0 * half[2] + self.cgbo) * omega;
+        let xbd = now[self.cslot] * omega;
+        let xbs = now[self.cslot + 1] * omega;
+        let s = self.slots;
+        m.imag(s.gg, xgd + xgs + xgb);
+        m.imag(s.bb, xgb + xbd + xbs);
+        m.imag(s.dpdp, xgd + xbd);
+        m.imag(s.spsp, xgs + xbs);
+        m.imag(s.gb, -xgb);
+        m.imag(s.gdp, -xgd);
+        m.imag(s.gsp, -xgs);
+        m.imag(s.bg, -xgb);
+        m.imag(s.bdp, -xbd);
+        m.imag(s.bsp, -xbs);
+        m.imag(s.dpg, -xgd);
+        m.imag(s.dpb, -xbd);
+        m.imag(s.spg, -xgs);
+        m.imag(s.spb, -xbs);
     }
 }
 

@@ -5,7 +5,7 @@ use xbar_netlist::{Element, Source};
 
 use super::{finite, nodes, Device, Link, LinkKind, LoadCtx, NodeMap, Setup, States, UnknownKind};
 use crate::error::NodalError;
-use crate::matrix::{Slot, Stamp, Unknown};
+use crate::matrix::{AcStamp, Slot, Stamp, Unknown};
 use crate::waveform::{self, SourceMode, TranSpan};
 
 #[derive(Debug)]
@@ -23,6 +23,10 @@ pub struct VoltageSource {
 /// Validates a source's numbers, shared with the current source.
 pub(super) fn check_source(e: &Element, src: &Source) -> Result<(), NodalError> {
     finite(e, "dc", src.dc)?;
+    if let Some(ac) = src.ac {
+        finite(e, "ac magnitude", ac.mag)?;
+        finite(e, "ac phase", ac.phase_deg)?;
+    }
     if let Some(w) = &src.waveform {
         for (name, v) in waveform::fields(w) {
             finite(e, name, v)?;
@@ -34,6 +38,14 @@ pub(super) fn check_source(e: &Element, src: &Source) -> Result<(), NodalError> 
         }
     }
     Ok(())
+}
+
+/// The AC phasor of `src` (zero without an `ac` specification).
+pub(super) fn phasor(src: &Source) -> Option<faer::c64> {
+    src.ac.map(|ac| {
+        let phase = ac.phase_deg.to_radians();
+        faer::c64::new(ac.mag * phase.cos(), ac.mag * phase.sin())
+    })
 }
 
 /// Value of `src` in the present analysis, with sweep override and
@@ -93,6 +105,12 @@ impl Device for VoltageSource {
         m.add(self.slots[3], -1.0);
         m.rhs(Some(self.branch), value(&self.src, self.sweep, ctx));
         true
+    }
+
+    fn ac_load(&self, _: f64, _: &States, m: &mut AcStamp<'_>) {
+        if let Some(v) = phasor(&self.src) {
+            m.rhs(Some(self.branch), v);
+        }
     }
 
     fn breakpoints(&self, span: TranSpan) -> Vec<f64> {

@@ -41,7 +41,10 @@ impl Deck {
         self.push(
             name,
             &[a, b],
-            ElementKind::Resistor { resistance: r },
+            ElementKind::Resistor {
+                resistance: r,
+                ac: None,
+            },
             format!("{name} {a} {b} {r:e}"),
         )
     }
@@ -60,7 +63,11 @@ impl Deck {
         self.push(
             name,
             &[a, b],
-            ElementKind::VoltageSource(Source { dc, waveform: None }),
+            ElementKind::VoltageSource(Source {
+                dc,
+                waveform: None,
+                ac: None,
+            }),
             format!("{name} {a} {b} dc {dc:e}"),
         )
     }
@@ -80,6 +87,7 @@ impl Deck {
             ElementKind::VoltageSource(Source {
                 dc,
                 waveform: Some(w),
+                ac: None,
             }),
             format!("{name} {a} {b} dc {dc:e} {text}"),
         )
@@ -89,7 +97,11 @@ impl Deck {
         self.push(
             name,
             &[a, b],
-            ElementKind::CurrentSource(Source { dc, waveform: None }),
+            ElementKind::CurrentSource(Source {
+                dc,
+                waveform: None,
+                ac: None,
+            }),
             format!("{name} {a} {b} dc {dc:e}"),
         )
     }
