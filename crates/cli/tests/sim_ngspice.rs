@@ -259,6 +259,7 @@ decks! {
     bjt_gummel_dc => "tests/decks/bjt_gummel_dc.cir",
     bjt_switch_tran => "tests/decks/bjt_switch_tran.cir",
     cmos_inverter_chain_tran => "tests/decks/cmos_inverter_chain_tran.cir",
+    mos1_cs_ac => "tests/decks/mos1_cs_ac.cir",
     mos2_cs_stage => "tests/decks/mos2_cs_stage.cir",
     mos3_cs_stage => "tests/decks/mos3_cs_stage.cir",
     semis_temperature_dc => "tests/decks/semis_temperature_dc.cir",
