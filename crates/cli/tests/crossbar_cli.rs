@@ -430,8 +430,11 @@ fn mosfet_bad_input_is_a_clear_error() {
     assert!(e.contains("--mos-model") && e.contains("`kp`"), "{e}");
     let e = mosfet_error(None, &["--mos-model", "vto=0.7 kp=1e-4 w=1u l=0"]);
     assert!(e.contains("l = 0"), "{e}");
-    let e = mosfet_error(None, &["--mos-model", "vto=0.7 cgso=1e-10"]);
-    assert!(e.contains("`cgso`") && e.contains("not supported"), "{e}");
+    let e = mosfet_error(None, &["--mos-model", "vto=0.7 level=49"]);
+    assert!(
+        e.contains("MOSFET level 49 (BSIM3) is not supported"),
+        "{e}"
+    );
     let e = mosfet_error(None, &["--mos-model", "vto=0.7 kp=1e-4x5"]);
     assert!(e.contains("not a number"), "{e}");
     let e = mosfet_error(None, &["--v-gate", "inf"]);

@@ -136,6 +136,8 @@ pub enum ElementKind {
         /// Channel width and length in metres; `None` means the model default.
         w: Option<f64>,
         l: Option<f64>,
+        /// Drain and source junction geometry.
+        geometry: MosGeometry,
     },
     /// `E n+ n- nc+ nc- gain` or `E n+ n- POLY(n) nc1+ nc1- ... p0 p1 ...`:
     /// voltage-controlled voltage source. Nodes: n+ n- then the controlling
@@ -158,6 +160,10 @@ pub enum ElementKind {
         controls: Vec<String>,
         poly: Polynomial,
     },
+    /// Nodes: collector base emitter substrate (the substrate is `"0"` when
+    /// the instance names three nodes, as in ngspice). `model` names a
+    /// `.model ... npn|pnp` card; `area` scales the device (1 unless given).
+    Bjt { model: String, area: f64 },
     /// `YMEMRISTOR name n+ n- model [x0=...]`. Nodes: n+ n-. The element is
     /// named `name` at the top level and `y.x1.name` inside instance `x1`
     /// (ngspice's prefix rule with the device letter `y`).
@@ -219,6 +225,21 @@ impl ElementKind {
                 }
         )
     }
+}
+
+/// A MOSFET instance's junction geometry (`ad as pd ps nrd nrs`); `None`
+/// takes ngspice's default (0, or `.options defad defas`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MosGeometry {
+    /// Drain and source diffusion areas, m².
+    pub ad: Option<f64>,
+    pub r#as: Option<f64>,
+    /// Drain and source diffusion perimeters, m.
+    pub pd: Option<f64>,
+    pub ps: Option<f64>,
+    /// Drain and source diffusion lengths in squares of `rsh`.
+    pub nrd: Option<f64>,
+    pub nrs: Option<f64>,
 }
 
 /// DC value plus an optional time-domain waveform and AC phasor of an

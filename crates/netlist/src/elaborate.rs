@@ -44,6 +44,8 @@ const NUMERIC_OPTIONS: &[&str] = &[
     "srcsteps",
     "defw",
     "defl",
+    "defad",
+    "defas",
     "maxpoints",
 ];
 
@@ -83,8 +85,6 @@ const NGSPICE_OPTIONS: &[&str] = &[
     "ramptime",
     "xmu",
     "badmos3",
-    "defad",
-    "defas",
     "scale",
     "klu",
     "sparse",
@@ -629,6 +629,7 @@ impl Elaborator {
                 }
                 Some('e' | 'g') => self.voltage_controlled(stmt, scope)?,
                 Some('f' | 'h') => self.current_controlled(stmt, scope)?,
+                Some('q') => self.bjt(stmt, scope)?,
                 Some('y') if name == "ymemristor" => self.memristor(stmt, scope)?,
                 _ => {
                     return Err(NetlistError::new(
@@ -1332,18 +1333,11 @@ impl Elaborator {
             ));
         }
         self.off_flags(stmt, &name, &args.flags)?;
-        const GEOMETRY: &[&str] = &["ad", "as", "pd", "ps", "nrd", "nrs"];
-        let mut allowed = vec!["w", "l", "m"];
-        allowed.extend_from_slice(GEOMETRY);
-        args.only(stmt, &allowed, "a MOSFET")?;
-        for (key, _) in &args.named {
-            if GEOMETRY.contains(&key.as_str()) {
-                self.warn(
-                    &stmt.loc,
-                    format!("{name}: `{key}` ignored (junction geometry is not modelled)"),
-                );
-            }
-        }
+        args.only(
+            stmt,
+            &["w", "l", "m", "ad", "as", "pd", "ps", "nrd", "nrs"],
+            "a MOSFET",
+        )?;
         if let Some(m) = args.named(stmt, scope, "m")? {
             if m != 1.0 {
                 return Err(NetlistError::new(
@@ -1364,11 +1358,88 @@ impl Elaborator {
                 ));
             }
         }
+        let mut geometry = MosGeometry::default();
+        for (key, field) in [
+            ("ad", &mut geometry.ad),
+            ("as", &mut geometry.r#as),
+            ("pd", &mut geometry.pd),
+            ("ps", &mut geometry.ps),
+            ("nrd", &mut geometry.nrd),
+            ("nrs", &mut geometry.nrs),
+        ] {
+            *field = args.named(stmt, scope, key)?;
+            if field.is_some_and(|v| v < 0.0) {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue(format!("{key} must be >= 0")),
+                    key,
+                ));
+            }
+        }
         self.push(
             stmt,
             scope.element_name(&name),
             nodes,
-            ElementKind::Mosfet { model, w, l },
+            ElementKind::Mosfet {
+                model,
+                w,
+                l,
+                geometry,
+            },
+        )
+    }
+
+    /// `Qname c b e [s] model [area] [area=..] [m=1] [off]`: the fourth
+    /// word is the substrate node unless it names a BJT model (ngspice
+    /// decides the same way).
+    fn bjt(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        const KINDS: &[&str] = &["npn", "pnp"];
+        let names_model = |index: usize| match stmt.tokens.get(index) {
+            Some(Token::Word(w)) => scope
+                .model(w)
+                .and_then(|flat| self.circuit.models.get(flat))
+                .is_some_and(|m| KINDS.contains(&m.kind.as_str())),
+            _ => false,
+        };
+        let (mut nodes, model_at) = if names_model(4) {
+            (Self::nodes(stmt, scope, 1, 3)?, 4)
+        } else {
+            (Self::nodes(stmt, scope, 1, 4)?, 5)
+        };
+        if nodes.len() == 3 {
+            nodes.push("0".into());
+        }
+        let model = model_ref(&self.circuit.models, stmt, scope, model_at, KINDS)?;
+        let args = Args::split(stmt, &stmt.tokens[model_at + 1..])?;
+        self.off_flags(stmt, &name, &args.flags)?;
+        args.only(stmt, &["area", "m"], "a BJT")?;
+        let area = if args.positional.is_empty() && args.named.iter().all(|(k, _)| k != "area") {
+            1.0
+        } else {
+            args.single_value(stmt, scope, &["area"], "area")?
+        };
+        if area <= 0.0 {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::BadValue("BJT area must be positive".into()),
+                area.to_string(),
+            ));
+        }
+        if let Some(m) = args.named(stmt, scope, "m")? {
+            if m != 1.0 {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unsupported("multiplier m other than 1".into()),
+                    m.to_string(),
+                ));
+            }
+        }
+        self.push(
+            stmt,
+            scope.element_name(&name),
+            nodes,
+            ElementKind::Bjt { model, area },
         )
     }
 
@@ -2288,11 +2359,13 @@ fn model_card(stmt: &Stmt, scope: &Scope) -> Result<Model> {
     };
     if !matches!(
         kind.as_str(),
-        "d" | "nmos" | "pmos" | "memristor" | "r" | "res"
+        "d" | "nmos" | "pmos" | "npn" | "pnp" | "memristor" | "r" | "res"
     ) {
         return Err(NetlistError::new(
             &stmt.loc,
-            ErrorKind::Unsupported("model type (supported: d nmos pmos memristor r)".into()),
+            ErrorKind::Unsupported(
+                "model type (supported: d nmos pmos npn pnp memristor r)".into(),
+            ),
             kind.clone(),
         ));
     }
@@ -2321,17 +2394,11 @@ fn model_card(stmt: &Stmt, scope: &Scope) -> Result<Model> {
             ));
         }
         match value {
+            // Word values (`version=3.3.0`, `model=vteam`) are kept as words:
+            // the device that reads the card decides whether it accepts
+            // them, so a BSIM card is refused for its level, not for its
+            // version string.
             Token::Word(w) if parse_number(w).is_none() => {
-                if w.chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
-                {
-                    return Err(NetlistError::new(
-                        &stmt.loc,
-                        ErrorKind::BadNumber,
-                        w.clone(),
-                    ));
-                }
                 words.insert(key.clone(), w.clone());
             }
             token => {
@@ -2340,12 +2407,51 @@ fn model_card(stmt: &Stmt, scope: &Scope) -> Result<Model> {
         }
         i += 3;
     }
+    if matches!(kind.as_str(), "nmos" | "pmos") {
+        let level = params.get("level").copied().unwrap_or(1.0);
+        if let Some(what) = unsupported_mosfet_level(level) {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::UnsupportedLevel(what),
+                "level",
+            ));
+        }
+    }
     Ok(Model {
         name: name.clone(),
         kind: kind.clone(),
         params,
         words,
         loc: stmt.loc.clone(),
+    })
+}
+
+/// `None` for the MOSFET levels xbar implements (1, 2 and 3), else how to
+/// name the level in an error: `MOSFET level 49 (BSIM3)`.
+pub fn unsupported_mosfet_level(level: f64) -> Option<String> {
+    if [1.0, 2.0, 3.0].contains(&level) {
+        return None;
+    }
+    let family = match level as i64 {
+        _ if level.fract() != 0.0 => None,
+        4 => Some("BSIM1"),
+        5 => Some("BSIM2"),
+        6 => Some("MOS6"),
+        7 => Some("MOS3 with BSIM-style parameters"),
+        8 | 49 => Some("BSIM3"),
+        9 => Some("MOS9"),
+        10 | 58 => Some("B4SOI"),
+        14 | 54 => Some("BSIM4"),
+        44 => Some("EKV"),
+        45 => Some("PSP"),
+        55..=57 | 60 => Some("BSIM-SOI"),
+        62 => Some("STAG SOI"),
+        68 | 69 | 73 => Some("HiSIM"),
+        _ => None,
+    };
+    Some(match family {
+        Some(name) => format!("MOSFET level {level} ({name})"),
+        None => format!("MOSFET level {level}"),
     })
 }
 

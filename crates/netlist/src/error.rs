@@ -33,12 +33,15 @@ pub enum ErrorKind {
     OrphanContinuation,
     #[error("unterminated {0}")]
     Unterminated(&'static str),
-    #[error("unknown element type (supported: R C V I B E F G H D M X YMEMRISTOR)")]
+    #[error("unknown element type (supported: R C L K V I B E F G H D M Q X YMEMRISTOR)")]
     UnknownElement,
     #[error("unknown directive")]
     UnknownDirective,
     #[error("unsupported {0}")]
     Unsupported(String),
+    /// A device model level xbar does not implement (`MOSFET level 49 (BSIM3)`).
+    #[error("{0} is not supported")]
+    UnsupportedLevel(String),
     #[error("missing {0}")]
     Missing(String),
     #[error("bad number")]

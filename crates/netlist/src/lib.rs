@@ -26,6 +26,7 @@ pub mod number;
 mod topology;
 
 pub use circuit::*;
+pub use elaborate::unsupported_mosfet_level;
 pub use error::{ErrorKind, NetlistError};
 pub use number::parse_number;
 

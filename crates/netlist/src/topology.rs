@@ -54,6 +54,9 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         // A controlled voltage source ties its output nodes like a voltage
         // source; its controlling nodes draw no current.
         ElementKind::Vcvs(_) | ElementKind::Ccvs { .. } => vec![(0, 1)],
+        // Both junctions join collector, base and emitter; the substrate
+        // hangs on a gmin conductance.
+        ElementKind::Bjt { .. } => vec![(0, 1), (1, 2), (0, 3)],
         ElementKind::Capacitor { .. }
         | ElementKind::CurrentSource(_)
         | ElementKind::Vccs(_)

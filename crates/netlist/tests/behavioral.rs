@@ -119,7 +119,7 @@ fn expression_resistors_capacitors_and_controlled_sources() {
     // A constant expression keeps the plain, fast resistor.
     assert!(matches!(
         c.elements.iter().find(|e| e.name == "r2").unwrap().kind,
-        ElementKind::Resistor { resistance } if resistance == 2000.0
+        ElementKind::Resistor { resistance, .. } if resistance == 2000.0
     ));
     assert_eq!(behavioral(&c, "c1").0, Behavior::Capacitance);
     assert_eq!(behavioral(&c, "c2").0, Behavior::Charge);

@@ -123,7 +123,8 @@ fn devices_models_and_sources() {
         ElementKind::Mosfet {
             model: "nm".into(),
             w: Some(2e-6),
-            l: Some(1e-6)
+            l: Some(1e-6),
+            geometry: Default::default()
         }
     );
     assert_eq!(element(&circuit, "m1").nodes, ["d", "g", "0", "0"]);
@@ -340,10 +341,10 @@ fn includes_resolve_relative_to_the_including_file() {
 
 #[test]
 fn errors_name_file_line_and_token() {
-    let err = parse_err("t\nr1 a 0 1k\n\nq1 a b c qmod\n.op\n");
+    let err = parse_err("t\nr1 a 0 1k\n\nj1 a b c jmod\n.op\n");
     assert_eq!(
         err.to_string(),
-        "deck.cir:4: unknown element type (supported: R C V I B E F G H D M X YMEMRISTOR) (q1)"
+        "deck.cir:4: unknown element type (supported: R C L K V I B E F G H D M Q X YMEMRISTOR) (j1)"
     );
     let err = parse_err("t\nr1 a 0 {x}\n.param x={y+1}\n.param y={2*x}\n.op\n");
     assert_eq!(err.kind, ErrorKind::CircularParameter);
@@ -405,6 +406,75 @@ fn off_flags_warn_and_capacitor_only_nodes_float_unless_uic() {
 fn save_all_keeps_everything() {
     let circuit = parse("t\nv1 a 0 1\nr1 a 0 1k\n.save all v(a)\n.op\n");
     assert!(circuit.saves.is_empty());
+}
+
+#[test]
+fn bjts_with_and_without_substrate_and_version_words() {
+    let circuit = parse(
+        "bjts\n\
+         .model qn npn(is=1e-16 bf=100)\n\
+         .model qp pnp is=2e-16\n\
+         .model b3 nmos level=3 version=3.3.0 tox=4n\n\
+         q1 c b e qn\n\
+         q2 c b e sub qp 2.5\n\
+         q3 c b e qn area=3 off\n\
+         m1 d g 0 0 b3 w=1u l=1u ad=2p as=3p pd=4u ps=5u nrd=1 nrs=2\n\
+         v1 c 0 1\n\
+         v2 g 0 1\n\
+         r1 d 0 1k\n\
+         .op\n",
+    );
+    assert_eq!(circuit.models["b3"].words["version"], "3.3.0");
+    assert_eq!(circuit.models["b3"].params["level"], 3.0);
+    let q1 = element(&circuit, "q1");
+    assert_eq!(q1.nodes, ["c", "b", "e", "0"]);
+    assert_eq!(
+        q1.kind,
+        ElementKind::Bjt {
+            model: "qn".into(),
+            area: 1.0
+        }
+    );
+    let q2 = element(&circuit, "q2");
+    assert_eq!(q2.nodes, ["c", "b", "e", "sub"]);
+    assert_eq!(
+        q2.kind,
+        ElementKind::Bjt {
+            model: "qp".into(),
+            area: 2.5
+        }
+    );
+    assert_eq!(
+        element(&circuit, "q3").kind,
+        ElementKind::Bjt {
+            model: "qn".into(),
+            area: 3.0
+        }
+    );
+    let ElementKind::Mosfet { geometry, .. } = element(&circuit, "m1").kind else {
+        panic!("m1 is a MOSFET");
+    };
+    assert_eq!(
+        geometry,
+        MosGeometry {
+            ad: Some(2e-12),
+            r#as: Some(3e-12),
+            pd: Some(4e-6),
+            ps: Some(5e-6),
+            nrd: Some(1.0),
+            nrs: Some(2.0)
+        }
+    );
+    let err = parse_err("t\n.model qn npn\nq1 c b e qn -1\n.op\n");
+    assert_eq!(err.loc.line, 3);
+    let err = parse_err("t\n.model qn npn\nq1 c b e qn m=2\n.op\n");
+    assert!(err.to_string().contains("multiplier"), "{err}");
+    // BSIM cards are refused for their level, whatever else they hold.
+    let err = parse_err("t\n.model n1 nmos level=54 version=4.8 toxe=1n\nv1 a 0 1\n.op\n");
+    assert_eq!(
+        err.to_string(),
+        "deck.cir:2: MOSFET level 54 (BSIM4) is not supported (level)"
+    );
 }
 
 #[test]

@@ -55,6 +55,22 @@ pub enum NodalError {
         loc: Box<SourceLoc>,
     },
 
+    #[error("{loc}: model `{model}`: parameter `{param}` = `{word}` is invalid: {why}")]
+    BadModelWord {
+        model: String,
+        param: String,
+        word: String,
+        why: String,
+        loc: Box<SourceLoc>,
+    },
+
+    #[error("{loc}: model `{model}`: {what} is not supported (xbar implements levels 1, 2 and 3)")]
+    UnsupportedModel {
+        model: String,
+        what: String,
+        loc: Box<SourceLoc>,
+    },
+
     #[error("{loc}: memristor `{element}` (model `{model}`): {source}")]
     MemristorModel {
         element: String,

@@ -46,6 +46,9 @@ pub struct Options {
     /// bounds the memory of a run like `.tran 1e-30 1` with an error that
     /// says so instead of exhausting the machine.
     pub max_points: usize,
+    /// Default MOSFET drain and source diffusion areas (`defad`, `defas`).
+    pub defad: f64,
+    pub defas: f64,
     /// Circuit and nominal temperature, °C (`.temp` / `.options temp=`,
     /// `.options tnom=`).
     pub temp: f64,
@@ -56,10 +59,11 @@ pub struct Options {
 pub const NOMINAL_TEMP: f64 = 27.0;
 
 impl Options {
-    /// Rejects a temperature other than the 27 °C the junction models are
-    /// written for: xbar's diode and MOSFET have no temperature dependence
-    /// (ngspice's would scale IS, VJ, CJO, KP, PHI, ...), so any other
-    /// temperature would silently give nominal-temperature numbers.
+    /// Rejects a temperature other than the 27 °C the diode is written
+    /// for: it has no temperature dependence (ngspice's would scale IS, VJ,
+    /// CJO, ...), so any other temperature would silently give
+    /// nominal-temperature numbers. (The BJT and the MOSFETs follow
+    /// ngspice's temperature equations.)
     pub fn nominal_temperature_only(&self, model: &xbar_netlist::Model) -> Result<(), String> {
         let model_tnom = model.params.get("tnom").copied();
         for (what, t) in [
@@ -99,6 +103,8 @@ impl Default for Options {
             defw: 100e-6,
             defl: 100e-6,
             max_points: 10_000_000,
+            defad: 0.0,
+            defas: 0.0,
             temp: NOMINAL_TEMP,
             tnom: NOMINAL_TEMP,
         }
@@ -171,6 +177,16 @@ impl Options {
                         return Err(bad("must be a positive integer up to 1e12"));
                     }
                     o.max_points = value as usize;
+                }
+                "defad" | "defas" => {
+                    if value < 0.0 {
+                        return Err(bad("must be >= 0"));
+                    }
+                    if name == "defad" {
+                        o.defad = value;
+                    } else {
+                        o.defas = value;
+                    }
                 }
                 "temp" | "tnom" => {
                     if value <= -273.15 {

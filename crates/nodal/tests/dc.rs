@@ -245,6 +245,91 @@ fn nmos_square_law_in_saturation_and_triode() {
     assert!(rel_close(-op_value(out, "i(vds)"), id + leak, 1e-12));
 }
 
+/// Gummel-Poon transport at fixed terminal voltages, in closed form:
+/// `IC = (Ibe - Ibc)/qb - Ibc/BR`, `IB = Ibe/BF + Ibc/BR` with the base
+/// charge `qb = q1 (1 + sqrt(1 + 4 q2)) / 2` from VAF and IKF, plus the
+/// gmin conductances ngspice puts across both junctions and from the
+/// substrate to the collector (NPN) or base (PNP); the PNP mirrors every
+/// sign.
+#[test]
+fn bjt_terminal_currents_match_gummel_poon_closed_form() {
+    let (is, bf, br, vaf, ikf): (f64, f64, f64, f64, f64) = (1e-16, 100.0, 2.0, 50.0, 5e-3);
+    let (vbe, vce, gmin): (f64, f64, f64) = (0.72, 2.0, 1e-12);
+    let vt = 1.380_648_52e-23 / 1.602_176_620_8e-19 * 300.15;
+    let vbc = vbe - vce;
+    let ibe = is * ((vbe / vt).exp() - 1.0);
+    let ibc = is * ((vbc / vt).exp() - 1.0);
+    let q1 = 1.0 / (1.0 - vbc / vaf);
+    let qb = q1 * (1.0 + (1.0 + 4.0 * ibe / ikf).sqrt()) / 2.0;
+    let ic = (ibe - ibc) / qb - ibc / br - gmin * vbc;
+    let ib = ibe / bf + gmin * vbe + ibc / br + gmin * vbc;
+    let model = [
+        ("is", is),
+        ("bf", bf),
+        ("br", br),
+        ("vaf", vaf),
+        ("ikf", ikf),
+    ];
+    // The grounded substrate's gmin sits on the collector of the vertical
+    // NPN (vce across it) and on the base of the lateral PNP (vbe).
+    for (kind, sign, ic, ib) in [
+        ("npn", 1.0, ic + gmin * vce, ib),
+        ("pnp", -1.0, ic, ib + gmin * vbe),
+    ] {
+        let mut d = Deck::new();
+        d.v("vc", "c", "0", sign * vce)
+            .v("vb", "b", "0", sign * vbe)
+            .q("q1", ["c", "b", "0", "0"], "qm", 1.0)
+            .model("qm", kind, &model)
+            .op();
+        let out = &run(&d)[0];
+        // A source's current flows from its + node through it: minus the
+        // current into the terminal.
+        let (got_c, got_b) = (-op_value(out, "i(vc)"), -op_value(out, "i(vb)"));
+        assert!(
+            rel_close(got_c, sign * ic, 1e-12),
+            "{kind}: ic {got_c} vs {}",
+            sign * ic
+        );
+        assert!(
+            rel_close(got_b, sign * ib, 1e-12),
+            "{kind}: ib {got_b} vs {}",
+            sign * ib
+        );
+    }
+}
+
+/// A word where a device needs a number (`bf=1.2.3`, kept as a word by the
+/// parser so that `version=3.3.0` parses) is refused naming the model, the
+/// parameter and the word; so is a BSIM level built in code.
+#[test]
+fn model_words_and_unsupported_levels_are_named() {
+    let mut d = Deck::new();
+    d.v("vc", "c", "0", 1.0)
+        .v("vb", "b", "0", 0.7)
+        .q("q1", ["c", "b", "0", "0"], "qm", 1.0)
+        .model("qm", "npn", &[("is", 1e-16)])
+        .op();
+    let card = d.circuit.models.get_mut("qm").unwrap();
+    card.words.insert("bf".into(), "1.2.3".into());
+    let msg = run_analyses(&d.circuit).unwrap_err().to_string();
+    assert!(
+        msg.contains("`qm`") && msg.contains("`bf` = `1.2.3`") && msg.contains("expects a number"),
+        "{msg}"
+    );
+
+    let mut d = Deck::new();
+    d.v("vd", "d", "0", 1.0)
+        .m("m1", ["d", "d", "0", "0"], "nm", 1e-6, 1e-6)
+        .model("nm", "nmos", &[("level", 8.0)])
+        .op();
+    let msg = run_analyses(&d.circuit).unwrap_err().to_string();
+    assert!(
+        msg.contains("MOSFET level 8 (BSIM3) is not supported"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn pmos_mirrors_nmos_and_body_effect_raises_threshold() {
     let (kp, w, l) = (1e-4, 20e-6, 2e-6);

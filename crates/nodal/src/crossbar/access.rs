@@ -1,12 +1,12 @@
-//! 1T1R cells with a level-1 NMOS access transistor per cell.
+//! 1T1R cells with an NMOS access transistor (MOSFET level 1, 2 or 3) per cell.
 //!
 //! Cell `(i,j)` is its two-terminal element (a [`CellIv`]) from the row node
 //! `r(i,j)` to an internal node `m(i,j)`, then an NMOS with drain `m(i,j)`,
 //! gate on word line `i` (voltage `V_g[i]`), source on the column node
 //! `c(i,j)` and body at 0 V (a p-substrate), exactly the SPICE lines
 //! `R… r m`, `M… m wl c 0 model` that [`Crossbar::write_spice_deck_1t1r`]
-//! emits. The transistor is the nodal engine's own level-1 device (ngspice
-//! mos1: square law, LAMBDA, body effect through GAMMA/PHI, bulk junction
+//! emits. The transistor is the nodal engine's own MOSFET (level 1 unless
+//! the card sets `level=2|3`; level 1 is ngspice's mos1: square law, LAMBDA, body effect through GAMMA/PHI, bulk junction
 //! diodes with `gmin`, drain/source swap when `V_ds < 0`, `fetlim`/`limvds`/
 //! `pnjlim` limiting), built from the same model card, and Newton stops by
 //! the engine's own test, so this solver, `xbar sim` and ngspice see one
@@ -37,8 +37,8 @@ use crate::waveform::SourceMode;
 /// Name of the model card in emitted decks.
 pub(crate) const MODEL_NAME: &str = "xbar_access";
 
-/// A level-1 NMOS access transistor: an ngspice `nmos level=1` model card
-/// plus the instance's channel width and length.
+/// An NMOS access transistor: an ngspice `nmos` model card (level 1 unless it
+/// sets `level=2|3`) plus the instance's channel width and length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessTransistor {
     card: BTreeMap<String, f64>,
@@ -50,7 +50,7 @@ impl AccessTransistor {
     /// Parses `name=value` pairs separated by spaces or commas, values as
     /// SPICE numbers (`1u`, `100n`, `2e-5`): `w` and `l` (m) are the
     /// instance's width and length, every other name is a parameter of the
-    /// level-1 model card (`vto`, `kp`, `lambda`, `gamma`, `phi`, `ld`,
+    /// model card (level 1: `vto`, `kp`, `lambda`, `gamma`, `phi`, `ld`,
     /// `is`, `tox`, `uo`). Example: `"vto=0.7 kp=1e-4 w=1u l=100n lambda=0.02"`.
     pub fn parse(spec: &str) -> Result<Self, CrossbarError> {
         let mut pairs = Vec::new();
@@ -97,6 +97,16 @@ impl AccessTransistor {
                 }
             }
         }
+        // The solver numbers every node itself: a transistor that would add
+        // internal drain/source nodes cannot be placed in it.
+        for name in ["rd", "rs", "rsh"] {
+            if card.get(name).is_some_and(|&r| r != 0.0) {
+                return Err(CrossbarError::InvalidTransistor(format!(
+                    "parameter `{name}`: series resistances are not supported in the \
+                     crossbar's access transistor"
+                )));
+            }
+        }
         let t = Self { card, w, l };
         // Building one device runs every check the engine makes on a deck.
         t.build_devices(&[["d", "g", "s"]], &NodeMap::default(), &defaults)?;
@@ -129,7 +139,8 @@ impl AccessTransistor {
 
     /// The `.model` line of an ngspice deck (full round-trip precision).
     pub fn model_line(&self) -> String {
-        let mut line = format!(".model {MODEL_NAME} nmos level=1");
+        let level = self.card.get("level").copied().unwrap_or(1.0);
+        let mut line = format!(".model {MODEL_NAME} nmos level={level}");
         for (name, value) in self.card.iter().filter(|(n, _)| *n != "level") {
             line.push_str(&format!(" {name}={value:e}"));
         }
@@ -166,6 +177,7 @@ impl AccessTransistor {
                     model: MODEL_NAME.into(),
                     w: Some(self.w),
                     l: Some(self.l),
+                    geometry: Default::default(),
                 },
                 loc: loc.clone(),
             })

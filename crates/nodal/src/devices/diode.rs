@@ -7,6 +7,7 @@
 
 use xbar_netlist::{Element, Model};
 
+use super::junction::{self, Depletion};
 use super::limit::pnjlim;
 use super::{
     finite, junction_voltage, nodes, Device, Link, LinkKind, LoadCtx, ModelParams, NodeMap, Phase,
@@ -35,10 +36,7 @@ pub struct Diode {
     gspr: f64,
     /// Breakdown: (voltage matched to IBV, emission voltage).
     breakdown: Option<(f64, f64)>,
-    cjo: f64,
-    vj: f64,
-    m: f64,
-    fc: f64,
+    depletion: Depletion,
     tt: f64,
     gmin: f64,
     rs_slots: [Slot; 4],
@@ -127,10 +125,7 @@ impl Diode {
             vcrit,
             gspr: if rs > 0.0 { area / rs } else { 0.0 },
             breakdown,
-            cjo: cjo * area,
-            vj,
-            m,
-            fc,
+            depletion: Depletion::new(cjo * area, vj, m, fc),
             tt,
             gmin: opts.gmin,
             rs_slots: [Slot::default(); 4],
@@ -142,40 +137,18 @@ impl Diode {
 
     /// Junction current and conductance without gmin.
     fn dc(&self, vd: f64) -> (f64, f64) {
-        let csat = self.csat;
-        if vd >= -3.0 * self.vte {
-            let e = (vd / self.vte).exp();
-            (csat * (e - 1.0), csat * e / self.vte)
-        } else if self.breakdown.is_none_or(|(bv, _)| vd >= -bv) {
-            let a = 3.0 * self.vte / (vd * std::f64::consts::E);
-            let a = a * a * a;
-            (-csat * (1.0 + a), csat * 3.0 * a / vd)
-        } else {
-            let (bv, vtb) = self.breakdown.unwrap_or((f64::INFINITY, 1.0));
-            let e = (-(bv + vd) / vtb).exp();
-            (-csat * e, csat * e / vtb)
+        match self.breakdown {
+            Some((bv, vtb)) if vd < -3.0 * self.vte && vd < -bv => {
+                let e = (-(bv + vd) / vtb).exp();
+                (-self.csat * e, self.csat * e / vtb)
+            }
+            _ => junction::current(self.csat, self.vte, vd),
         }
     }
 
     /// Depletion plus diffusion charge and capacitance at `vd`.
     fn charge(&self, vd: f64, cdb: f64, gdb: f64) -> (f64, f64) {
-        let (m, vj, fc, cjo) = (self.m, self.vj, self.fc, self.cjo);
-        let (qdep, cdep) = if vd < fc * vj {
-            let arg = 1.0 - vd / vj;
-            let sarg = (-m * arg.ln()).exp();
-            (vj * cjo * (1.0 - arg * sarg) / (1.0 - m), cjo * sarg)
-        } else {
-            let xfc = (1.0 - fc).ln();
-            let f1 = vj * (1.0 - ((1.0 - m) * xfc).exp()) / (1.0 - m);
-            let f2 = ((1.0 + m) * xfc).exp();
-            let f3 = 1.0 - fc * (1.0 + m);
-            let dep = fc * vj;
-            let czof2 = cjo / f2;
-            (
-                cjo * f1 + czof2 * (f3 * (vd - dep) + m / (2.0 * vj) * (vd * vd - dep * dep)),
-                czof2 * (f3 + m * vd / vj),
-            )
-        };
+        let (qdep, cdep) = self.depletion.charge(vd);
         (self.tt * cdb + qdep, self.tt * gdb + cdep)
     }
 }

@@ -5,11 +5,13 @@
 //! control. Adding a device is one new module plus one arm in [`build`].
 
 mod behavioral;
+mod bjt;
 mod capacitor;
 mod controlled;
 mod diode;
 mod inductor;
 mod isource;
+mod junction;
 mod limit;
 mod memristor;
 mod mosfet;
@@ -446,6 +448,20 @@ struct ModelParams<'m> {
 
 impl<'m> ModelParams<'m> {
     fn new(model: &'m Model, known: &[&str]) -> Result<Self, NodalError> {
+        if let Some((k, word)) = model.words.iter().next() {
+            let why = if known.contains(&k.as_str()) {
+                "expects a number"
+            } else {
+                "not a parameter of this model type"
+            };
+            return Err(NodalError::BadModelWord {
+                model: model.name.clone(),
+                param: k.clone(),
+                word: word.clone(),
+                why: why.into(),
+                loc: Box::new(model.loc.clone()),
+            });
+        }
         for (k, &v) in &model.params {
             if !known.contains(&k.as_str()) {
                 return Err(Self::error(
@@ -557,9 +573,18 @@ pub fn build(
                 let card = model(c, e, m, &["d"])?;
                 Box::new(diode::Diode::new(e, map, card, *area, opts)?)
             }
-            ElementKind::Mosfet { model: m, w, l } => {
+            ElementKind::Mosfet {
+                model: m,
+                w,
+                l,
+                geometry,
+            } => {
                 let card = model(c, e, m, &["nmos", "pmos"])?;
-                Box::new(mosfet::Mosfet::new(e, map, card, *w, *l, opts)?)
+                Box::new(mosfet::Mosfet::new(e, map, card, *w, *l, geometry, opts)?)
+            }
+            ElementKind::Bjt { model: m, area } => {
+                let card = model(c, e, m, &["npn", "pnp"])?;
+                Box::new(bjt::Bjt::new(e, map, card, *area, opts)?)
             }
             ElementKind::Memristor { model: m, x0 } => {
                 let card = model(c, e, m, &["memristor"])?;

@@ -124,9 +124,26 @@ impl Deck {
                 model: model.into(),
                 w: Some(w),
                 l: Some(l),
+                geometry: Default::default(),
             },
             format!(
                 "{name} {} {} {} {} {model} w={w:e} l={l:e}",
+                n[0], n[1], n[2], n[3]
+            ),
+        )
+    }
+
+    /// A BJT with collector, base, emitter and substrate nodes.
+    pub fn q(&mut self, name: &str, n: [&str; 4], model: &str, area: f64) -> &mut Self {
+        self.push(
+            name,
+            &n,
+            ElementKind::Bjt {
+                model: model.into(),
+                area,
+            },
+            format!(
+                "{name} {} {} {} {} {model} {area:e}",
                 n[0], n[1], n[2], n[3]
             ),
         )
