@@ -280,6 +280,7 @@ decks! {
     controlled_sources_transient => "tests/decks/controlled_tran.cir",
     pulse_longer_than_period_and_bare_pulse => "tests/decks/pulse_overlap.cir",
     ic_and_nodeset => "tests/decks/ic_nodeset.cir",
+    nodeset_picks_the_latch_state => "tests/decks/nodeset_latch.cir",
     ic_with_uic => "tests/decks/ic_uic.cir",
     deck_syntax_dialect => "tests/decks/syntax_dialect.cir",
     cmos_chain_gear => "tests/decks/cmos_gear.cir",

@@ -2152,15 +2152,24 @@ fn polynomial(
         coeffs.push(scope.num(stmt, token)?);
     }
     let given = coeffs.len() - usize::from(!is_poly);
-    if given == 0 || (!is_poly && given > 1) {
+    if given == 0 {
         return Err(NetlistError::new(
             &stmt.loc,
             ErrorKind::Missing(if is_poly {
                 "POLY coefficients".into()
             } else {
-                "exactly one gain".into()
+                "gain".into()
             }),
             stmt.head(),
+        ));
+    }
+    if !is_poly && given > 1 {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::BadValue(
+                "the linear form takes one gain (several coefficients need POLY(n))".into(),
+            ),
+            tokens[1].text(),
         ));
     }
     Ok(Polynomial {

@@ -556,3 +556,63 @@ fn ac_analysis_and_source_phasors() {
         );
     }
 }
+
+#[test]
+fn controlled_sources_in_plain_and_poly_forms() {
+    let circuit = parse(
+        "ctrl\nv1 a 0 dc=1\nr1 a b 1k\nvs b 0 0\n.subckt amp in out\ne1 out 0 in 0 10\nvs out m 0\nr1 m 0 1k\nf1 0 out vs 2\n.ends\n\
+         x1 a o amp\ng1 0 c poly(2) a 0 b 0 1m 2m 3m 4m\nrc c 0 1k\nh1 d 0 poly(1) vs 0 1k\nrd d 0 1k\n.op\n",
+    );
+    assert_eq!(
+        element(&circuit, "e.x1.e1").kind,
+        ElementKind::Vcvs(Polynomial {
+            dims: 1,
+            coeffs: vec![0.0, 10.0],
+            written_as_poly: false
+        })
+    );
+    assert_eq!(element(&circuit, "e.x1.e1").nodes, ["o", "0", "a", "0"]);
+    // A control inside a subcircuit is that instance's element (ngspice:
+    // "unknown controlling source v.x1.vs" when only the top level has one).
+    let ElementKind::Cccs { ref controls, .. } = element(&circuit, "f.x1.f1").kind else {
+        panic!("f.x1.f1 is not a CCCS");
+    };
+    assert_eq!(controls, &["v.x1.vs"]);
+    let ElementKind::Vccs(ref poly) = element(&circuit, "g1").kind else {
+        panic!("g1 is not a VCCS");
+    };
+    assert_eq!((poly.dims, poly.coeffs.len()), (2, 4));
+    assert_eq!(
+        element(&circuit, "g1").nodes,
+        ["0", "c", "a", "0", "b", "0"]
+    );
+    let ElementKind::VoltageSource(ref v1) = element(&circuit, "v1").kind else {
+        panic!("v1 is not a voltage source");
+    };
+    assert_eq!(v1.dc, 1.0);
+}
+
+#[test]
+fn ic_nodeset_and_options_ngspice_knows() {
+    let circuit = parse(
+        "ic\nv1 a 0 1\nr1 a b 1k\nc1 b 0 1n\n.ic v(b)=0.5 V(a) = 1\n.nodeset v(b)={2*0.25}\n\
+         .options post temp=50 trtol=5 bogus\n.width out=80\n.probe v(b)\n.plot tran v(b)\n.tran 1n 1u\n",
+    );
+    assert_eq!(
+        circuit.initial_conditions,
+        [("b".to_string(), 0.5), ("a".to_string(), 1.0)]
+    );
+    assert_eq!(circuit.nodesets, [("b".to_string(), 0.5)]);
+    assert_eq!(circuit.options["trtol"], 5.0);
+    let messages: Vec<&str> = circuit
+        .warnings
+        .iter()
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages[0].contains("ngspice option `post` has no effect"));
+    assert!(messages[1].contains("`temp=50` ignored"));
+    assert!(messages[2].contains("unknown option `bogus`"));
+    assert!(circuit.saves.is_empty());
+    assert_eq!(circuit.prints, [OutputVector::Voltage("b".into(), None)]);
+}

@@ -300,3 +300,35 @@ fn nmos_switch_transient_agrees_with_ngspice() {
         }
     }
 }
+
+/// `.tran 1e-30 1` would need 1e30 points: refused before any work, naming
+/// the limit and the option that raises it; a lowered `maxpoints` stops a
+/// run that outgrows it while stepping (52 admits the 50 steps of tmax but
+/// not the small first steps ngspice's rules add).
+#[test]
+fn transients_beyond_the_point_limit_are_refused_with_the_limit() {
+    let mut d = Deck::new();
+    d.v("v1", "in", "0", 1.0)
+        .r("r1", "in", "out", 1e3)
+        .c("c1", "out", "0", 1e-6, None);
+    d.circuit.analyses.push(Analysis::Tran {
+        tstep: 1e-30,
+        tstop: 1.0,
+        tstart: 0.0,
+        tmax: None,
+        uic: false,
+    });
+    let err = run_analyses(&d.circuit).unwrap_err().to_string();
+    assert!(
+        err.contains("limit of 10000000") && err.contains("maxpoints"),
+        "{err}"
+    );
+    let mut d = Deck::new();
+    d.v("v1", "in", "0", 1.0)
+        .r("r1", "in", "out", 1e3)
+        .c("c1", "out", "0", 1e-6, None)
+        .option("maxpoints", 52.0)
+        .tran(1e-4, 5e-3, false);
+    let err = run_analyses(&d.circuit).unwrap_err().to_string();
+    assert!(err.contains("more than 52 by t = "), "{err}");
+}

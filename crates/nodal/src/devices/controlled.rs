@@ -292,3 +292,44 @@ impl Device for Controlled {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SPICE2's POLY term order (the ngspice manual's examples): two
+    /// variables `a, b, a², ab, b², a³, a²b, ab², b³`; three variables
+    /// `a, b, c, a², ab, ac, b², bc, c²`.
+    #[test]
+    fn poly_terms_follow_spice2_order() {
+        assert_eq!(
+            poly_terms(2, 9),
+            [
+                [1, 0],
+                [0, 1],
+                [2, 0],
+                [1, 1],
+                [0, 2],
+                [3, 0],
+                [2, 1],
+                [1, 2],
+                [0, 3]
+            ]
+        );
+        assert_eq!(
+            poly_terms(3, 9),
+            [
+                [1, 0, 0],
+                [0, 1, 0],
+                [0, 0, 1],
+                [2, 0, 0],
+                [1, 1, 0],
+                [1, 0, 1],
+                [0, 2, 0],
+                [0, 1, 1],
+                [0, 0, 2]
+            ]
+        );
+        assert_eq!(poly_terms(1, 4), [[1], [2], [3], [4]]);
+    }
+}
