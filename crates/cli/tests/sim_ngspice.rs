@@ -1,7 +1,8 @@
 //! `xbar sim` against ngspice on the example decks and on decks the engine's
-//! own tests never saw (tests/decks/). Live ngspice when it is installed,
-//! the committed goldens (tests/golden/, from tests/regen_golden.sh)
-//! otherwise.
+//! own tests never saw (tests/decks/): against the committed goldens
+//! (tests/golden/, from tests/regen_golden.sh) always, and live ngspice as
+//! well when it is installed (`tests/support/ngspice.rs`), which keeps the
+//! goldens honest.
 //!
 //! Operating points and DC sweeps: |xbar - ngspice| <= 1e-9 |ngspice| + floor,
 //! with floor 1e-12 V for voltages and 1e-15 A for currents (ngspice prints
@@ -10,6 +11,8 @@
 //! interpolated linearly.
 
 mod sim_common;
+#[path = "../../../tests/support/ngspice.rs"]
+mod spice;
 
 use std::path::Path;
 
@@ -129,12 +132,18 @@ fn check_deck(relative: &str) {
     let deck = repo().join(relative);
     let name = deck.file_stem().unwrap().to_string_lossy().to_string();
     let work = tempfile::tempdir().unwrap();
-    let reference = if ngspice_available() {
-        run_ngspice(&deck, work.path())
-    } else {
-        eprintln!("ngspice not on PATH: comparing {name} with tests/golden/{name}");
-        golden(&name)
-    };
+    let answers = spice::answers(
+        &format!("tests/golden/{name}"),
+        || golden(&name),
+        |program| run_ngspice(program, &deck, work.path()),
+    );
+    if let [committed, live] = &answers[..] {
+        assert_eq!(
+            committed.value.keys().collect::<Vec<_>>(),
+            live.value.keys().collect::<Vec<_>>(),
+            "{name}: analyses of the goldens and of live ngspice differ (rerun tests/regen_golden.sh)"
+        );
+    }
     let out = work.path().join("xbar");
     let output = run_sim(&deck, &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -143,13 +152,19 @@ fn check_deck(relative: &str) {
         "xbar sim {relative} failed:\n{stderr}"
     );
     let mut problems = Vec::new();
-    for (kind, spice) in &reference {
-        let path = out.join(format!("{kind}.csv"));
-        if !Path::new(&path).exists() {
-            problems.push(format!("{kind}.csv not written"));
-            continue;
+    for answer in &answers {
+        for (kind, spice) in &answer.value {
+            let path = out.join(format!("{kind}.csv"));
+            if !Path::new(&path).exists() {
+                problems.push(format!("{kind}.csv not written"));
+                continue;
+            }
+            problems.extend(
+                compare(kind, &read_csv(&path), spice)
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", answer.origin)),
+            );
         }
-        problems.extend(compare(kind, &read_csv(&path), spice));
     }
     assert!(problems.is_empty(), "{relative}:\n{}", problems.join("\n"));
 }
@@ -177,41 +192,4 @@ decks! {
     unseen_diode_bridge_tran => "tests/decks/diode_bridge_tran.cir",
     unseen_rc_pwl_sin => "tests/decks/rc_pwl_sin.cir",
     unseen_rc_ladder_pulse => "tests/decks/rc_ladder_pulse.cir",
-}
-
-#[test]
-fn goldens_match_live_ngspice() {
-    // Keeps the committed goldens honest: when ngspice is present they must
-    // agree with what it prints now, within the comparison's tolerances (a
-    // different ngspice release may pick other transient time points).
-    if !ngspice_available() {
-        eprintln!("ngspice not on PATH: goldens not re-checked");
-        return;
-    }
-    let work = tempfile::tempdir().unwrap();
-    for dir in ["netlists", "tests/decks"] {
-        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
-            let deck = entry.unwrap().path();
-            let name = deck.file_stem().unwrap().to_string_lossy().to_string();
-            if deck.extension().is_none_or(|e| e != "cir") || name.starts_with("memristor") {
-                continue;
-            }
-            let live = run_ngspice(&deck, work.path());
-            let stored = golden(&name);
-            assert_eq!(
-                live.keys().collect::<Vec<_>>(),
-                stored.keys().collect::<Vec<_>>(),
-                "{name}"
-            );
-            for (kind, table) in &live {
-                assert_eq!(table.columns, stored[kind].columns, "{name} {kind}");
-                let problems = compare(kind, &stored[kind], table);
-                assert!(
-                    problems.is_empty(),
-                    "{name}: goldens out of date (rerun tests/regen_golden.sh):\n{}",
-                    problems.join("\n")
-                );
-            }
-        }
-    }
 }
