@@ -268,7 +268,9 @@ fn run_linear(
     let (solution, timing) = if iterative {
         let setup = t0.elapsed();
         let t1 = Instant::now();
-        let it = xbar.solve_iterative(cells, v, IterativeOptions::default())?;
+        let it = xbar
+            .solve_iterative(cells, v, IterativeOptions::default())
+            .map_err(|e| explain_span(args, cells, e))?;
         let line = format!(
             "{rows}x{cols}, {} unknowns, iterative: setup {:.3} ms, chain factorisation + {} PCG iterations {:.3} ms (relative residual {:.1e})",
             xbar.unknowns(),
@@ -282,10 +284,14 @@ fn run_linear(
         xbar.analyse()?;
         let setup = t0.elapsed();
         let t1 = Instant::now();
-        let factored = xbar.factor(cells)?;
+        let factored = xbar
+            .factor(cells)
+            .map_err(|e| explain_span(args, cells, e))?;
         let factor = t1.elapsed();
         let t2 = Instant::now();
-        let solution = factored.solve(v)?;
+        let solution = factored
+            .solve(v)
+            .map_err(|e| explain_span(args, cells, e))?;
         let stats = factored.stats();
         let line = format!(
             "{rows}x{cols}, {} unknowns, direct (Cholesky, {} factor entries): setup {:.3} ms, factorisation {:.3} ms, solve {:.3} ms",
@@ -311,6 +317,20 @@ fn run_linear(
     write_outputs(args, g, v, &solution, None)?;
     println!("{timing}");
     Ok(())
+}
+
+/// A solver error on an array whose conductances span more decades than
+/// double precision resolves says that this, not the wiring, is the cause.
+fn explain_span(args: &Args, cells: &Conductances, err: CrossbarError) -> anyhow::Error {
+    let (g_lo, g_hi) = conductance_span(args, cells);
+    if g_hi / g_lo > 1e12 {
+        anyhow::anyhow!(
+            "{err}; conductances span {g_lo:e} to {g_hi:e} S (ratio {:.1e}), more than double precision can resolve",
+            g_hi / g_lo
+        )
+    } else {
+        err.into()
+    }
 }
 
 /// Smallest and largest non-zero conductance among the cells and the wire,

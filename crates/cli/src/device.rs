@@ -83,6 +83,7 @@ pub struct IvArgs {
 
 #[derive(clap::Args)]
 pub struct PulseArgs {
+    /// Device model file (models/<name>.toml; a drift preset is not a device).
     #[arg(long)]
     model: PathBuf,
     /// Pulse amplitude, V (signed: negative for RESET of a bipolar device).
@@ -97,7 +98,9 @@ pub struct PulseArgs {
     /// Read voltage for the conductance after each pulse, V.
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
     read_voltage: f64,
-    #[arg(long)]
+    /// Initial state (model units, within the model's state bounds);
+    /// default: the model's x0.
+    #[arg(long, allow_hyphen_values = true)]
     x0: Option<f64>,
     /// Output folder (created if missing).
     #[arg(long)]

@@ -124,8 +124,12 @@ fn ill_conditioned_crossbars_are_refused_not_answered() {
             let e = String::from_utf8_lossy(&o.stderr);
             assert_eq!(o.status.code(), Some(1), "G = {g}, {solver}: accepted: {e}");
             assert!(nothing_in(&out), "G = {g}, {solver}: output written");
+            // Either the answer is refused, or the solver's own refusal
+            // names the cause.
             assert!(
-                e.contains("meaningless") && e.contains("Kirchhoff") && e.contains("ratio"),
+                (e.contains("meaningless") && e.contains("Kirchhoff")
+                    || e.contains("more than double precision can resolve"))
+                    && e.contains("ratio"),
                 "G = {g}, {solver}: {e}"
             );
         }
