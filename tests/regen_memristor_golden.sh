@@ -6,7 +6,8 @@
 # state w/D on the 1 F state capacitor, node xs).
 # Usage: tests/regen_memristor_golden.sh [DECK.cir OUTPUT.csv]
 # (no arguments: every deck into tests/golden/; the tests pass one deck and a
-# temporary output to compare against a live ngspice run).
+# temporary output to compare against a live ngspice run). NGSPICE names the
+# program (default ngspice).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -29,7 +30,7 @@ quit 0
 .endc
 .end
 CTRL
-    if ! (cd "$tmp" && ngspice -b run.cir > "$tmp/log.txt" 2>&1); then
+    if ! (cd "$tmp" && "${NGSPICE:-ngspice}" -b run.cir > "$tmp/log.txt" 2>&1); then
         cat "$tmp/log.txt" >&2
         rm -rf "$tmp"
         exit 1

@@ -18,6 +18,12 @@ use xbar_nodal::crossbar::{
 /// Above this many unknowns `--solver auto` uses conjugate gradients.
 const AUTO_ITERATIVE_UNKNOWNS: usize = 20_000;
 
+/// A solution whose Kirchhoff residual exceeds this fraction of the largest
+/// current is refused: well-conditioned arrays leave ~1e-15, the 2x2 array
+/// of 1e9 S cells on 1 Ω wires 7e-8 (still right to 7 digits), 1e15 S
+/// cells ~1e-2 (20 % off).
+const MAX_KCL_RESIDUAL: f64 = 1e-6;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SolverChoice {
     /// Direct below 20k unknowns, iterative above.
@@ -68,6 +74,11 @@ pub struct Args {
     /// Generator mode: random seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Generator mode: refuse arrays of more cells than this. The default is
+    /// the largest array measured (5000x5000: ~2.5 GB and 42 s with the
+    /// iterative solver); memory grows with the cells.
+    #[arg(long, value_name = "N", default_value_t = 25_000_000)]
+    max_cells: usize,
     /// Row-wire resistance per cell pitch (Ω).
     #[arg(long, value_name = "OHM", default_value_t = 0.0)]
     r_row: f64,
@@ -249,9 +260,6 @@ fn run_linear(
     t0: Instant,
 ) -> Result<()> {
     let (rows, cols) = (g.rows(), g.cols());
-    if let Some(path) = &args.emit_netlist {
-        write_atomically(path, |w| Ok(xbar.write_spice_deck(w, cells, v)?))?;
-    }
     let iterative = match args.solver {
         SolverChoice::Auto => xbar.unknowns() > AUTO_ITERATIVE_UNKNOWNS,
         SolverChoice::Direct => false,
@@ -260,7 +268,9 @@ fn run_linear(
     let (solution, timing) = if iterative {
         let setup = t0.elapsed();
         let t1 = Instant::now();
-        let it = xbar.solve_iterative(cells, v, IterativeOptions::default())?;
+        let it = xbar
+            .solve_iterative(cells, v, IterativeOptions::default())
+            .map_err(|e| explain_span(args, cells, e))?;
         let line = format!(
             "{rows}x{cols}, {} unknowns, iterative: setup {:.3} ms, chain factorisation + {} PCG iterations {:.3} ms (relative residual {:.1e})",
             xbar.unknowns(),
@@ -274,10 +284,14 @@ fn run_linear(
         xbar.analyse()?;
         let setup = t0.elapsed();
         let t1 = Instant::now();
-        let factored = xbar.factor(cells)?;
+        let factored = xbar
+            .factor(cells)
+            .map_err(|e| explain_span(args, cells, e))?;
         let factor = t1.elapsed();
         let t2 = Instant::now();
-        let solution = factored.solve(v)?;
+        let solution = factored
+            .solve(v)
+            .map_err(|e| explain_span(args, cells, e))?;
         let stats = factored.stats();
         let line = format!(
             "{rows}x{cols}, {} unknowns, direct (Cholesky, {} factor entries): setup {:.3} ms, factorisation {:.3} ms, solve {:.3} ms",
@@ -289,9 +303,51 @@ fn run_linear(
         );
         (solution, line)
     };
+    let residual = xbar.kcl_residual(cells, v, &solution);
+    if residual > MAX_KCL_RESIDUAL {
+        let (g_lo, g_hi) = conductance_span(args, cells);
+        bail!(
+            "the solution is meaningless: it misses Kirchhoff's current law by {residual:.1e} of the largest current (limit {MAX_KCL_RESIDUAL:e}); conductances span {g_lo:e} to {g_hi:e} S (ratio {:.1e}), more than double precision can resolve. Nothing written",
+            g_hi / g_lo
+        );
+    }
+    if let Some(path) = &args.emit_netlist {
+        write_atomically(path, |w| Ok(xbar.write_spice_deck(w, cells, v)?))?;
+    }
     write_outputs(args, g, v, &solution, None)?;
     println!("{timing}");
     Ok(())
+}
+
+/// A solver error on an array whose conductances span more decades than
+/// double precision resolves says that this, not the wiring, is the cause.
+fn explain_span(args: &Args, cells: &Conductances, err: CrossbarError) -> anyhow::Error {
+    let (g_lo, g_hi) = conductance_span(args, cells);
+    if g_hi / g_lo > 1e12 {
+        anyhow::anyhow!(
+            "{err}; conductances span {g_lo:e} to {g_hi:e} S (ratio {:.1e}), more than double precision can resolve",
+            g_hi / g_lo
+        )
+    } else {
+        err.into()
+    }
+}
+
+/// Smallest and largest non-zero conductance among the cells and the wire,
+/// driver and sense resistances: their ratio bounds the nodal matrix's
+/// condition from below.
+fn conductance_span(args: &Args, cells: &Conductances) -> (f64, f64) {
+    let wires = [args.r_row, args.r_col, args.r_driver, args.r_sense]
+        .into_iter()
+        .filter(|&r| r > 0.0)
+        .map(|r| 1.0 / r);
+    let all = (0..cells.rows())
+        .flat_map(|i| (0..cells.cols()).map(move |j| cells.get(i, j)))
+        .chain(wires)
+        .filter(|&g| g > 0.0);
+    all.fold((f64::INFINITY, 0.0f64), |(lo, hi), g| {
+        (lo.min(g), hi.max(g))
+    })
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -363,6 +419,14 @@ fn inputs(args: &Args) -> Result<(Conductances, Vec<f64>)> {
             else {
                 bail!("generator mode needs --rows, --cols, --g-min, --g-max and --v-max");
             };
+            let cells = rows.checked_mul(cols).filter(|&n| n <= args.max_cells);
+            if cells.is_none() {
+                bail!(
+                    "--rows {rows} --cols {cols}: {} cells, more than the limit of {} (--max-cells raises it; memory grows with the cells, ~100 bytes each)",
+                    rows as u128 * cols as u128,
+                    args.max_cells
+                );
+            }
             generate(rows, cols, g_min, g_max, v_max, args.seed)
         }
         _ => bail!("give either --g-file and --v-file, or the generator options (--rows ...)"),

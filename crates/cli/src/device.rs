@@ -83,6 +83,7 @@ pub struct IvArgs {
 
 #[derive(clap::Args)]
 pub struct PulseArgs {
+    /// Device model file (models/<name>.toml; a drift preset is not a device).
     #[arg(long)]
     model: PathBuf,
     /// Pulse amplitude, V (signed: negative for RESET of a bipolar device).
@@ -97,7 +98,9 @@ pub struct PulseArgs {
     /// Read voltage for the conductance after each pulse, V.
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
     read_voltage: f64,
-    #[arg(long)]
+    /// Initial state (model units, within the model's state bounds);
+    /// default: the model's x0.
+    #[arg(long, allow_hyphen_values = true)]
     x0: Option<f64>,
     /// Output folder (created if missing).
     #[arg(long)]
@@ -277,13 +280,26 @@ fn pulse(a: PulseArgs) -> Result<()> {
     })
 }
 
+/// Most devices one `device program` or `device drift` run simulates: each
+/// keeps a few conductances per read time in memory (~120 bytes at the five
+/// default times), so 10 million need ~1.2 GB.
+const MAX_DEVICES: usize = 10_000_000;
+
+fn check_devices(devices: usize) -> Result<()> {
+    if devices == 0 {
+        bail!("--devices must be at least 1");
+    }
+    if devices > MAX_DEVICES {
+        bail!("--devices {devices}: more than the limit of {MAX_DEVICES} devices per run (memory grows with the devices; split the population over seeds)");
+    }
+    Ok(())
+}
+
 fn program(a: ProgramArgs) -> Result<()> {
     let (words, params) = load_card(&a.model)?;
     let nominal = from_card(&words, &params)
         .with_context(|| format!("building the model of {}", a.model.display()))?;
-    if a.devices == 0 {
-        bail!("--devices must be at least 1");
-    }
+    check_devices(a.devices)?;
     if !(a.tolerance.is_finite() && a.tolerance > 0.0) {
         bail!("--tolerance must be positive, got {}", a.tolerance);
     }
@@ -501,9 +517,7 @@ fn check_direction(
 
 fn drift(a: DriftArgs) -> Result<()> {
     let preset = load_drift_preset(&a.model)?;
-    if a.devices == 0 {
-        bail!("--devices must be at least 1");
-    }
+    check_devices(a.devices)?;
     if let Some(t) = a.times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
         bail!("--times holds {t}; times must be finite and >= 0");
     }

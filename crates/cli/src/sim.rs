@@ -31,10 +31,21 @@ pub struct Args {
     /// Folder for the CSV files (created if missing).
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Refuse a deck that expands (subcircuit instances multiply) to more
+    /// elements than this; each costs ~0.5 kB before the solver.
+    #[arg(long, value_name = "N", default_value_t = xbar_netlist::Limits::default().max_elements)]
+    max_elements: usize,
+    /// Refuse a deck or `.include`d file larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = xbar_netlist::Limits::default().max_file_bytes)]
+    max_file_bytes: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let circuit = xbar_netlist::parse_file(&args.deck)?;
+    let limits = xbar_netlist::Limits {
+        max_elements: args.max_elements,
+        max_file_bytes: args.max_file_bytes,
+    };
+    let circuit = xbar_netlist::parse_file_with(&args.deck, &limits)?;
     for warning in &circuit.warnings {
         eprintln!("{}: warning: {}", warning.loc, warning.message);
     }

@@ -1,7 +1,8 @@
 //! `xbar sim` against ngspice on the example decks and on decks the engine's
-//! own tests never saw (tests/decks/). Live ngspice when it is installed,
-//! the committed goldens (tests/golden/, from tests/regen_golden.sh)
-//! otherwise.
+//! own tests never saw (tests/decks/): against the committed goldens
+//! (tests/golden/, from tests/regen_golden.sh) always, and live ngspice as
+//! well when it is installed (`tests/support/ngspice.rs`), which keeps the
+//! goldens honest.
 //!
 //! Operating points and DC sweeps: |xbar - ngspice| <= 1e-9 |ngspice| + floor,
 //! with floor 1e-12 V for voltages and 1e-15 A for currents (ngspice prints
@@ -13,6 +14,8 @@
 //! checked against them.
 
 mod sim_common;
+#[path = "../../../tests/support/ngspice.rs"]
+mod spice;
 
 use std::path::Path;
 
@@ -45,10 +48,9 @@ fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
     ys[k - 1] + (ys[k] - ys[k - 1]) * (x - x0) / (x1 - x0)
 }
 
-/// Compares one analysis; returns the mismatches.
-/// `derived`: `xbar` is xbar's output, whose AC tables carry `db(..)` and
-/// `phase(..)` columns (a stored golden has none).
-fn compare(kind: &str, xbar: &Table, spice: &Table, derived: bool) -> Vec<String> {
+/// Compares one analysis of xbar's output with ngspice's; returns the
+/// mismatches.
+fn compare(kind: &str, xbar: &Table, spice: &Table) -> Vec<String> {
     let mut problems = Vec::new();
     // The scale column is matched by position (its name differs between raw
     // files and versions: `v(v-sweep)`, `v-sweep`), every other by name.
@@ -99,7 +101,7 @@ fn compare(kind: &str, xbar: &Table, spice: &Table, derived: bool) -> Vec<String
                 }
             }
         }
-        "ac" => problems.extend(compare_ac(xbar, spice, derived)),
+        "ac" => problems.extend(compare_ac(xbar, spice)),
         _ => {
             let times: Vec<f64> = xbar.rows.iter().map(|r| r[0]).collect();
             let spice_times: Vec<f64> = spice.rows.iter().map(|r| r[0]).collect();
@@ -136,7 +138,7 @@ fn compare(kind: &str, xbar: &Table, spice: &Table, derived: bool) -> Vec<String
 
 /// AC phasors component-wise against the magnitude; the derived dB and
 /// phase columns against the phasors they come from.
-fn compare_ac(xbar: &Table, spice: &Table, derived: bool) -> Vec<String> {
+fn compare_ac(xbar: &Table, spice: &Table) -> Vec<String> {
     let mut problems = Vec::new();
     if xbar.rows.len() != spice.rows.len() {
         return vec![format!(
@@ -175,9 +177,6 @@ fn compare_ac(xbar: &Table, spice: &Table, derived: bool) -> Vec<String> {
                 break;
             }
         }
-        if !derived {
-            continue;
-        }
         let (Some(db), Some(phase)) = (
             xbar.column(&format!("db({inner})")),
             xbar.column(&format!("phase({inner})")),
@@ -204,12 +203,18 @@ fn check_deck(relative: &str) {
     let deck = repo().join(relative);
     let name = deck.file_stem().unwrap().to_string_lossy().to_string();
     let work = tempfile::tempdir().unwrap();
-    let reference = if ngspice_available() {
-        run_ngspice(&deck, work.path())
-    } else {
-        eprintln!("ngspice not on PATH: comparing {name} with tests/golden/{name}");
-        golden(&name)
-    };
+    let answers = spice::answers(
+        &format!("tests/golden/{name}"),
+        || golden(&name),
+        |program| run_ngspice(program, &deck, work.path()),
+    );
+    if let [committed, live] = &answers[..] {
+        assert_eq!(
+            committed.value.keys().collect::<Vec<_>>(),
+            live.value.keys().collect::<Vec<_>>(),
+            "{name}: analyses of the goldens and of live ngspice differ (rerun tests/regen_golden.sh)"
+        );
+    }
     let out = work.path().join("xbar");
     let output = run_sim(&deck, &out);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -218,13 +223,19 @@ fn check_deck(relative: &str) {
         "xbar sim {relative} failed:\n{stderr}"
     );
     let mut problems = Vec::new();
-    for (kind, spice) in &reference {
-        let path = out.join(format!("{kind}.csv"));
-        if !Path::new(&path).exists() {
-            problems.push(format!("{kind}.csv not written"));
-            continue;
+    for answer in &answers {
+        for (kind, spice) in &answer.value {
+            let path = out.join(format!("{kind}.csv"));
+            if !Path::new(&path).exists() {
+                problems.push(format!("{kind}.csv not written"));
+                continue;
+            }
+            problems.extend(
+                compare(kind, &read_csv(&path), spice)
+                    .into_iter()
+                    .map(|p| format!("{}: {p}", answer.origin)),
+            );
         }
-        problems.extend(compare(kind, &read_csv(&path), spice, true));
     }
     assert!(problems.is_empty(), "{relative}:\n{}", problems.join("\n"));
 }
@@ -335,41 +346,4 @@ fn accepted_time_points_within_twice_ngspice() {
         .filter(|(_, ours, theirs)| *ours > 2 * theirs || 2 * ours < *theirs)
         .collect();
     assert!(off.is_empty(), "point counts beyond 2x of ngspice: {off:?}");
-}
-
-#[test]
-fn goldens_match_live_ngspice() {
-    // Keeps the committed goldens honest: when ngspice is present they must
-    // agree with what it prints now, within the comparison's tolerances (a
-    // different ngspice release may pick other transient time points).
-    if !ngspice_available() {
-        eprintln!("ngspice not on PATH: goldens not re-checked");
-        return;
-    }
-    let work = tempfile::tempdir().unwrap();
-    for dir in ["netlists", "tests/decks"] {
-        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
-            let deck = entry.unwrap().path();
-            let name = deck.file_stem().unwrap().to_string_lossy().to_string();
-            if deck.extension().is_none_or(|e| e != "cir") || name.starts_with("memristor") {
-                continue;
-            }
-            let live = run_ngspice(&deck, work.path());
-            let stored = golden(&name);
-            assert_eq!(
-                live.keys().collect::<Vec<_>>(),
-                stored.keys().collect::<Vec<_>>(),
-                "{name}"
-            );
-            for (kind, table) in &live {
-                assert_eq!(table.columns, stored[kind].columns, "{name} {kind}");
-                let problems = compare(kind, &stored[kind], table, false);
-                assert!(
-                    problems.is_empty(),
-                    "{name}: goldens out of date (rerun tests/regen_golden.sh):\n{}",
-                    problems.join("\n")
-                );
-            }
-        }
-    }
 }

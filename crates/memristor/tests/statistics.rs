@@ -26,8 +26,10 @@ const COLS: usize = 100;
 
 /// aihwkit PCM preset, 10^5 devices at 10 uS (g^ = 0.4): the mean read
 /// conductance after 1 h, 1 day and 1 year is `G E[((t + t0)/t0)^-nu]`,
-/// nu = |N(0.049, 0.008)| (both clamped at g^ = 0.4), within 1 %; global
-/// drift compensation brings the mean back to the target within 1 %.
+/// nu = |N(0.049, 0.008)| (both clamped at g^ = 0.4), within 5 standard
+/// errors; drift compensation brings the mean back to the target within
+/// 1 %, a bound on the method (layer compensation leaves a bias of up to
+/// 0.55 % after a year, 10 standard errors), not a statistical allowance.
 #[test]
 fn pcm_drift_mean_ratio_matches_formula_and_compensation_restores_it() {
     let preset = load_drift_preset(&root().join("models/drift_pcm.toml")).unwrap();
@@ -59,9 +61,13 @@ fn pcm_drift_mean_ratio_matches_formula_and_compensation_restores_it() {
             };
             let out = cfg.apply(&targets, ROWS, COLS, 7).unwrap();
             let ratio = mean(&out.read) / g;
+            // Statistical: within 5 standard errors of the sample mean
+            // (seen: within 1.1); 1 % would be ~30.
+            let se = std(&out.read) / g / (N as f64).sqrt();
             assert!(
-                (ratio / expected - 1.0).abs() < 0.01,
-                "t = {t}: {ratio} vs {expected}"
+                (ratio - expected).abs() < 5.0 * se,
+                "t = {t}: {ratio} vs {expected} (5 SE = {})",
+                5.0 * se
             );
             let restored = mean(&out.compensated()) / g;
             match compensation {
@@ -123,8 +129,10 @@ fn rram_relaxation_shift_and_spread() {
         (shift - r.expected_shift(t)).abs() < 4.0 * sigma / (N as f64).sqrt(),
         "shift {shift}"
     );
+    // The relative standard error of a sample standard deviation is
+    // 1/sqrt(2N) = 0.0022; within 5 of them (seen: 1.0).
     assert!(
-        (std(&out.read) / sigma - 1.0).abs() < 0.02,
+        (std(&out.read) / sigma - 1.0).abs() < 5.0 / (2.0 * N as f64).sqrt(),
         "std {}",
         std(&out.read)
     );

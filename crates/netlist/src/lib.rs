@@ -42,14 +42,14 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 256 MiB holds the emitted deck of a 2048x2048 crossbar; 5 million
-    /// elements is that deck's 12.6 million wires and cells with room for
-    /// nothing bigger: one flattened element costs ~0.5 kB here and more in
-    /// the engine, so 5 million is ~2.5 GB before the solver's matrix.
+    /// A million elements is the deck `xbar crossbar --emit-netlist` writes
+    /// for a 577x577 array (a cell and two wire segments per cell), about
+    /// 30 MB of text; 256 MiB leaves room for comments and long names. Larger
+    /// arrays belong to `xbar crossbar`, not the general engine.
     fn default() -> Self {
         Self {
             max_file_bytes: 256 << 20,
-            max_elements: 5_000_000,
+            max_elements: 1_000_000,
         }
     }
 }

@@ -42,10 +42,11 @@ proptest! {
             if k == 0 {
                 return 0.0;
             }
-            let c = out.columns.iter().position(|c| *c == format!("v(n{k})")).unwrap_or(0);
+            let name = format!("v(n{k})");
+            let c = out.columns.iter().position(|c| *c == name).expect("a column per node");
             out.rows[0][c]
         };
-        let ivs = out.rows[0][out.columns.iter().position(|c| c == "i(vs)").unwrap_or(0)];
+        let ivs = out.rows[0][out.columns.iter().position(|c| c == "i(vs)").expect("a column i(vs)")];
         prop_assert!((v(n) - vs).abs() <= 1e-12 * (1.0 + vs.abs()));
         // Sum of currents leaving each node through resistors, the source
         // branch (current into + through the source) and the current source.

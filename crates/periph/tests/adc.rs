@@ -303,12 +303,16 @@ fn input_noise_has_the_configured_std() {
 #[test]
 fn quantised_noise_follows_sheppard() {
     // Gaussian noise of sigma LSB before rounding: the code variance is
-    // sigma^2 + 1/12 (Sheppard's correction, exact to ~exp(-2 pi^2 sigma^2)).
-    // `noise` (input units) and `noise_lsb` add in quadrature.
-    let n = 40_000;
+    // sigma^2 + 1/12 (Sheppard's correction, exact to ~exp(-2 pi^2 sigma^2),
+    // 3e-9 at 1 LSB). `noise` (input units) and `noise_lsb` add in
+    // quadrature. The correction moves the standard deviation from 1 to
+    // 1.0408 LSB; with 100,000 codes the standard error of the sample
+    // standard deviation is 0.0023, so the effect is 17.6 standard errors
+    // and the allowance (5) leaves the uncorrected value far outside.
+    let n = 100_000;
     let cfg = AdcConfig {
-        noise: 0.012,        // 1.2 LSB
-        noise_lsb: 1.6,      // sqrt(1.2^2 + 1.6^2) = 2 LSB
+        noise: 0.006,        // 0.6 LSB
+        noise_lsb: 0.8,      // sqrt(0.6^2 + 0.8^2) = 1 LSB
         ..unsigned(8, 2.56)  // LSB = 0.01
     };
     let mut bank = AdcBank::new(&cfg, 1, 5).unwrap();
@@ -319,8 +323,14 @@ fn quantised_noise_follows_sheppard() {
             c[0] as f64
         })
         .collect();
-    let sigma = (4.0f64 + 1.0 / 12.0).sqrt();
+    let sigma = (1.0f64 + 1.0 / 12.0).sqrt();
     common::assert_normal_moments(&codes, 100.0, sigma, "quantised noise");
+    let (_, std) = common::mean_std(&codes);
+    let se_std = sigma / (2.0 * (n as f64 - 1.0)).sqrt();
+    assert!(
+        (std - 1.0).abs() > 10.0 * se_std,
+        "std {std}: the test cannot tell Sheppard's correction from none"
+    );
 }
 
 #[test]

@@ -160,11 +160,22 @@ fn finite_gain_tia_matches_ngspice() {
     // tests/golden/tia_finite_gain.cir: rows at 0.2, 0.1, 0 V through 10k,
     // 20k, 5k into the column; op-amp gain 1000, V_os = 2 mV, R_f = 10k.
     let deck = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/tia_finite_gain.cir");
-    let answers = spice::answers_in_file("crates/periph/tests/golden/tia_finite_gain.out", |program| {
-        let out = Command::new(program).arg("-b").arg(&deck).output().unwrap();
-        assert!(out.status.success(), "ngspice failed on {}", deck.display());
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    });
+    let answers = spice::answers_in_file(
+        "crates/periph/tests/golden/tia_finite_gain.out",
+        |program| {
+            // Batch mode exits with status 1 after a `.control` block that
+            // prints instead of writing a raw file: success is the printout.
+            let out = Command::new(program).arg("-b").arg(&deck).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                text.contains("v(out) = "),
+                "ngspice printed no result for {}: {}",
+                deck.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            text
+        },
+    );
     let cfg = TiaConfig {
         r_f: 10e3,
         open_loop_gain: 1000.0,
@@ -182,9 +193,15 @@ fn finite_gain_tia_matches_ngspice() {
         let spice = parse_print(&answer.value);
         let origin = &answer.origin;
         let i_spice = -(spice["i(v1)"] + spice["i(v2)"] + spice["i(v3)"]);
-        assert!(((i - i_spice) / i).abs() < 1e-9, "{i} vs {origin} {i_spice}");
+        assert!(
+            ((i - i_spice) / i).abs() < 1e-9,
+            "{i} vs {origin} {i_spice}"
+        );
         assert!(((v_col - spice["v(col)"]) / v_col).abs() < 1e-9, "{origin}");
-        assert!(((out[0] - spice["v(out)"]) / out[0]).abs() < 1e-9, "{origin}");
+        assert!(
+            ((out[0] - spice["v(out)"]) / out[0]).abs() < 1e-9,
+            "{origin}"
+        );
     }
     assert!((tia.input_resistance(0).unwrap() - 10e3 / 1001.0).abs() < 1e-9);
 }

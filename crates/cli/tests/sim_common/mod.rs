@@ -59,18 +59,11 @@ pub fn read_csv(path: &Path) -> Table {
     Table { columns, rows }
 }
 
-pub fn ngspice_available() -> bool {
-    Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Runs ngspice in batch mode on `deck` and returns its plots by kind
-/// (`op`, `dc`, `ac`, `tran`).
-pub fn run_ngspice(deck: &Path, work: &Path) -> BTreeMap<String, Table> {
+/// Runs ngspice (`program`) in batch mode on `deck` and returns its plots
+/// by kind (`op`, `dc`, `ac`, `tran`).
+pub fn run_ngspice(program: &str, deck: &Path, work: &Path) -> BTreeMap<String, Table> {
     let raw = work.join("ngspice.raw");
-    let output = Command::new("ngspice")
+    let output = Command::new(program)
         .arg("-b")
         .arg("-r")
         .arg(&raw)

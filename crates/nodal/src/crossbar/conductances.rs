@@ -14,10 +14,13 @@ pub struct Conductances {
 impl Conductances {
     /// Checks and wraps row-major data.
     pub fn new(rows: usize, cols: usize, data: Vec<f64>) -> Result<Self, CrossbarError> {
-        if data.len() != rows * cols {
+        let cells = rows
+            .checked_mul(cols)
+            .ok_or(CrossbarError::TooManyCells { rows, cols })?;
+        if data.len() != cells {
             return Err(CrossbarError::SizeMismatch {
                 what: "conductances",
-                expected: rows * cols,
+                expected: cells,
                 found: data.len(),
             });
         }
@@ -37,7 +40,10 @@ impl Conductances {
         cols: usize,
         f: impl Fn(usize, usize) -> f64,
     ) -> Result<Self, CrossbarError> {
-        let data = (0..rows * cols).map(|k| f(k / cols, k % cols)).collect();
+        let cells = rows
+            .checked_mul(cols)
+            .ok_or(CrossbarError::TooManyCells { rows, cols })?;
+        let data = (0..cells).map(|k| f(k / cols, k % cols)).collect();
         Self::new(rows, cols, data)
     }
 

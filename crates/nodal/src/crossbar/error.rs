@@ -5,6 +5,8 @@
 pub enum CrossbarError {
     #[error("crossbar must have at least one row and one column (got {rows}×{cols})")]
     EmptyArray { rows: usize, cols: usize },
+    #[error("a {rows}×{cols} crossbar has more cells than this machine can count")]
+    TooManyCells { rows: usize, cols: usize },
     #[error("{name} must be finite and non-negative (got {value} Ω)")]
     InvalidResistance { name: &'static str, value: f64 },
     #[error(

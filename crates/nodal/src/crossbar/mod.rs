@@ -72,7 +72,23 @@ pub use solution::Solution;
 pub use spice::DeckError;
 
 use std::sync::OnceLock;
-use topology::Topology;
+use topology::{Elem, Node, Topology};
+
+/// At least one cell, and few enough that the topology can number two nodes
+/// per cell (checked before anything is allocated).
+fn check_size(rows: usize, cols: usize) -> Result<(), CrossbarError> {
+    if rows == 0 || cols == 0 {
+        return Err(CrossbarError::EmptyArray { rows, cols });
+    }
+    if rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(2))
+        .is_none()
+    {
+        return Err(CrossbarError::TooManyCells { rows, cols });
+    }
+    Ok(())
+}
 
 /// Wire and periphery resistances in ohms. Zero means ideal (the joined
 /// nodes are merged).
@@ -134,6 +150,7 @@ pub struct Crossbar {
 impl Crossbar {
     /// An `rows × cols` crossbar with every row driven.
     pub fn new(rows: usize, cols: usize, parasitics: Parasitics) -> Result<Self, CrossbarError> {
+        check_size(rows, cols)?;
         Self::with_row_modes(rows, cols, parasitics, vec![RowMode::Driven; rows])
     }
 
@@ -145,9 +162,7 @@ impl Crossbar {
         modes: Vec<RowMode>,
     ) -> Result<Self, CrossbarError> {
         parasitics.validate()?;
-        if rows == 0 || cols == 0 {
-            return Err(CrossbarError::EmptyArray { rows, cols });
-        }
+        check_size(rows, cols)?;
         if modes.len() != rows {
             return Err(CrossbarError::SizeMismatch {
                 what: "row modes",
@@ -186,6 +201,58 @@ impl Crossbar {
 
     pub fn row_modes(&self) -> &[RowMode] {
         &self.topo.modes
+    }
+
+    /// How far `solution` (of linear cells `g` under inputs `v`) is from
+    /// Kirchhoff's current law: the largest net current into an unknown
+    /// node as a fraction of the largest current through any wire or cell
+    /// at an unknown node (a cell between a driven row and a grounded column
+    /// is fixed by its terminals and left out). Rounding alone leaves
+    /// ~1e-15; when conductances span so many decades that cell voltages
+    /// fall below the node voltages' last digit (1e15 S cells on 1 Ω
+    /// wires), the answer is meaningless and this says so (~1e-2).
+    pub fn kcl_residual(&self, g: &Conductances, v: &[f64], solution: &Solution) -> f64 {
+        let topo = &self.topo;
+        let mut x = vec![f64::NAN; topo.n];
+        for i in 0..topo.rows {
+            for j in 0..topo.cols {
+                let k = i * topo.cols + j;
+                if let Node::Free(p) = topo.cell_row_node(i, j) {
+                    x[p] = solution.row_voltages[k];
+                }
+                if let Node::Free(p) = topo.cell_col_node(i, j) {
+                    x[p] = solution.col_voltages[k];
+                }
+            }
+        }
+        let mut net = vec![0.0f64; topo.n];
+        let mut largest = 0.0f64;
+        topo.for_each_element(|a, b, e| {
+            if !matches!(a, Node::Free(_)) && !matches!(b, Node::Free(_)) {
+                return;
+            }
+            let (va, vb) = (
+                solution::node_voltage(a, &x, v),
+                solution::node_voltage(b, &x, v),
+            );
+            let i_ab = match e {
+                Elem::Wire(gw) => gw * (va - vb),
+                Elem::Cell(i, j) => g.get(i, j) * (va - vb),
+            };
+            largest = largest.max(i_ab.abs());
+            if let Node::Free(p) = a {
+                net[p] += i_ab;
+            }
+            if let Node::Free(p) = b {
+                net[p] -= i_ab;
+            }
+        });
+        let worst = net.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+        if largest > 0.0 {
+            worst / largest
+        } else {
+            worst
+        }
     }
 
     /// Number of unknown node voltages after merging ideal wires.
