@@ -18,15 +18,19 @@ use std::path::Path;
 
 pub mod circuit;
 mod deck;
+pub mod dialect;
 mod elaborate;
 pub mod error;
 pub mod expr;
 mod lexer;
+pub mod measure;
 pub mod number;
 mod topology;
 
 pub use circuit::*;
+pub use elaborate::{control_analysis, control_measure};
 pub use error::{ErrorKind, NetlistError};
+pub use lexer::Token;
 pub use number::parse_number;
 
 /// Reads and elaborates the deck at `path`; `.include`s resolve relative to
