@@ -7,7 +7,10 @@
 # and converts each plot of the ascii raw file (16 significant digits) into
 # tests/golden/<deck>/<kind>.csv with kind = op, dc or tran. The header holds
 # ngspice's vector names (the DC scale is `v(v-sweep)` or `i(i-sweep)`), the
-# values are copied verbatim from the raw file.
+# values are copied verbatim from the raw file. For a deck with a transient it
+# also writes tests/golden/<deck>/tran_points.txt: ngspice's count of accepted
+# time points (from a second run of a copy with `.options acct`), which
+# sim_ngspice.rs holds xbar's count against.
 #
 # Usage: tests/regen_golden.sh   (from anywhere; needs ngspice and python3)
 set -euo pipefail
@@ -31,6 +34,16 @@ for deck in "${decks[@]}"; do
   }
   rm -rf "$out.tmp" && mkdir -p "$out.tmp"
   python3 "$root/tests/support/raw_to_csv.py" "$work/$name.raw" "$out.tmp"
+  if [ -f "$out.tmp/tran.csv" ]; then
+    acct="$(dirname "$deck")/.acct-$name.cir"
+    sed '/^\.end[[:space:]]*$/Id' "$deck" >"$acct"
+    printf '.options acct\n.end\n' >>"$acct"
+    (cd "$(dirname "$deck")" && ngspice -b -r "$work/acct.raw" "$(basename "$acct")" >"$work/$name.acct" 2>&1) || true
+    rm -f "$acct"
+    points="$(sed -n 's/^Accepted timepoints *= *\([0-9]*\).*/\1/p' "$work/$name.acct")"
+    [ -n "$points" ] || { echo "no accepted-point count from ngspice for $deck" >&2; exit 1; }
+    echo "$points" >"$out.tmp/tran_points.txt"
+  fi
   rm -rf "$out" && mv "$out.tmp" "$out"
   echo "$name: $(ls "$out" | tr '\n' ' ')"
 done

@@ -6,8 +6,9 @@
 //! (`dc1.csv`, `dc2.csv`, ...), and a kind that occurs once keeps its plain
 //! name. Columns are ngspice's vector names (scale first: `time` or the
 //! sweep's `v-sweep`/`i-sweep`; then `v(node)`, `i(vsource)`, `x(memristor)`),
-//! in SI units (V, A, s). With `.save`, only the saved vectors are written, in
-//! `.save` order, after the scale column. Floats round-trip exactly.
+//! in SI units (V, A, s). With `.save` (or `.probe`), only the saved vectors
+//! are written, in `.save` order, after the scale column; a deck without
+//! `.save` but with `.print` or `.plot` writes those vectors. Floats round-trip exactly.
 //! `.print` vectors are also written to stdout, one tab-separated table per
 //! analysis. Analyses run in deck order (ngspice itself orders them by kind:
 //! sweeps, then operating point, then transient).
@@ -75,10 +76,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect();
     let names = file_names(&outputs);
     // Select every table's columns before writing any file, so a bad `.save`
-    // leaves no partial set of outputs behind.
+    // leaves no partial set of outputs behind. Without `.save`, the
+    // `.print`/`.plot` vectors choose the columns (what ngspice prints when
+    // it writes no raw file).
+    let wanted = if circuit.saves.is_empty() {
+        &circuit.prints
+    } else {
+        &circuit.saves
+    };
     let tables = outputs
         .iter()
-        .map(|output| select(&circuit.saves, output))
+        .map(|output| select(wanted, output))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let printed = if circuit.prints.is_empty() {
         Vec::new()

@@ -328,3 +328,8 @@ fn dc_sweep_measures() {
 fn analyses_only_in_a_control_block() {
     check_deck("tests/meas/control_rc.cir");
 }
+
+#[test]
+fn tia_read_settling_and_bandwidth() {
+    check_deck("tests/meas/tia_1t1r_read.cir");
+}

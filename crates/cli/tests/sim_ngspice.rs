@@ -177,6 +177,64 @@ decks! {
     unseen_diode_bridge_tran => "tests/decks/diode_bridge_tran.cir",
     unseen_rc_pwl_sin => "tests/decks/rc_pwl_sin.cir",
     unseen_rc_ladder_pulse => "tests/decks/rc_ladder_pulse.cir",
+    controlled_sources_poly => "tests/decks/controlled_sources.cir",
+    controlled_sources_transient => "tests/decks/controlled_tran.cir",
+    pulse_longer_than_period_and_bare_pulse => "tests/decks/pulse_overlap.cir",
+    ic_and_nodeset => "tests/decks/ic_nodeset.cir",
+    ic_with_uic => "tests/decks/ic_uic.cir",
+    deck_syntax_dialect => "tests/decks/syntax_dialect.cir",
+    cmos_chain_gear => "tests/decks/cmos_gear.cir",
+}
+
+/// xbar's accepted time points (from `xbar sim`'s summary line) against
+/// ngspice's (tests/golden/<deck>/tran_points.txt, from its `acct`
+/// statistics) on every transient deck: within a factor of two, as the
+/// step control is ngspice's.
+#[test]
+fn accepted_time_points_within_twice_ngspice() {
+    let mut table = Vec::new();
+    for dir in ["netlists", "tests/decks"] {
+        for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
+            let deck = entry.unwrap().path();
+            let name = deck.file_stem().unwrap().to_string_lossy().to_string();
+            let counted = repo()
+                .join("tests/golden")
+                .join(&name)
+                .join("tran_points.txt");
+            if deck.extension().is_none_or(|e| e != "cir") || !counted.exists() {
+                continue;
+            }
+            let theirs: usize = std::fs::read_to_string(&counted)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            let work = tempfile::tempdir().unwrap();
+            let output = run_sim(&deck, work.path());
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "{name}: {stderr}");
+            let ours: usize = stderr
+                .split("tran: ")
+                .nth(1)
+                .and_then(|rest| rest.split(" accepted time points").next())
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{name}: no accepted-point count in {stderr}"));
+            table.push((name, ours, theirs));
+        }
+    }
+    for (name, ours, theirs) in &table {
+        eprintln!("{name:<28} xbar {ours:>6}  ngspice {theirs:>6}");
+    }
+    assert!(
+        table.len() >= 9,
+        "only {} transient decks found",
+        table.len()
+    );
+    let off: Vec<_> = table
+        .iter()
+        .filter(|(_, ours, theirs)| *ours > 2 * theirs || 2 * ours < *theirs)
+        .collect();
+    assert!(off.is_empty(), "point counts beyond 2x of ngspice: {off:?}");
 }
 
 #[test]

@@ -48,6 +48,15 @@ pub struct Circuit {
     pub warnings: Vec<Diagnostic>,
     /// Transient integration method from `.options method=trap|gear`.
     pub method: IntegrationMethod,
+    /// `.ic v(node)=value`, in deck order (a later value for a node wins).
+    /// As in ngspice: a transient's operating point holds these nodes at
+    /// their values; with `uic` they are the starting node voltages (and
+    /// the initial voltage of capacitors without their own `ic=`).
+    pub initial_conditions: Vec<(String, f64)>,
+    /// `.nodeset v(node)=value`: as in ngspice, the first two Newton
+    /// iterations of an operating point hold these nodes at their values,
+    /// then they are released (an initial guess, not a constraint).
+    pub nodesets: Vec<(String, f64)>,
     /// `.meas` statements in deck order.
     pub measures: Vec<crate::measure::Measure>,
     /// Top-level `.param` values (those that evaluate), for `.meas param=`
@@ -136,10 +145,56 @@ pub enum ElementKind {
         w: Option<f64>,
         l: Option<f64>,
     },
+    /// `E n+ n- nc+ nc- gain` or `E n+ n- POLY(n) nc1+ nc1- ... p0 p1 ...`:
+    /// voltage-controlled voltage source. Nodes: n+ n- then the controlling
+    /// pairs; the output voltage is `poly` of the controlling voltages and
+    /// the branch current is `i(name)`, as for a voltage source.
+    Vcvs(Polynomial),
+    /// `G ...` (same forms as `E`): voltage-controlled current source; the
+    /// current flows from n+ through the source to n-.
+    Vccs(Polynomial),
+    /// `H n+ n- vcontrol transres` or `H n+ n- POLY(n) v1 ... vn p0 ...`:
+    /// current-controlled voltage source; `controls` name the elements
+    /// whose branch currents (ngspice's sign: into their + terminal) are
+    /// the polynomial's variables. Nodes: n+ n-.
+    Ccvs {
+        controls: Vec<String>,
+        poly: Polynomial,
+    },
+    /// `F ...` (same forms as `H`): current-controlled current source.
+    Cccs {
+        controls: Vec<String>,
+        poly: Polynomial,
+    },
     /// `YMEMRISTOR name n+ n- model [x0=...]`. Nodes: n+ n-. The element is
     /// named `name` at the top level and `y.x1.name` inside instance `x1`
     /// (ngspice's prefix rule with the device letter `y`).
     Memristor { model: String, x0: Option<f64> },
+}
+
+/// A controlled source's transfer function, SPICE2's `POLY(dims)`: `coeffs`
+/// are p0, then the coefficients of the products of the controlling
+/// quantities by total degree, within a degree in decreasing lexicographic
+/// order of the exponents (`x1, x2, x1², x1·x2, x2², x1³, ...`). The plain
+/// form with gain `k` is `dims = 1, coeffs = [0, k]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polynomial {
+    pub dims: usize,
+    pub coeffs: Vec<f64>,
+    /// Written as `POLY(n)`: ngspice runs such a source as an XSPICE code
+    /// model and names an E or H source's branch current `i(a$poly$name)`.
+    pub written_as_poly: bool,
+}
+
+impl ElementKind {
+    /// Whether the element's current is an unknown of its own, `i(name)`,
+    /// that F and H sources can be controlled by.
+    pub fn has_branch_current(&self) -> bool {
+        matches!(
+            self,
+            ElementKind::VoltageSource(_) | ElementKind::Vcvs(_) | ElementKind::Ccvs { .. }
+        )
+    }
 }
 
 /// DC value plus an optional time-domain waveform of an independent source.

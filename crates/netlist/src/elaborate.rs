@@ -19,10 +19,86 @@ type Result<T> = std::result::Result<T, NetlistError>;
 /// Instances nested deeper than this are reported as runaway recursion.
 const MAX_NESTING: usize = 100;
 
-/// Options whose numeric value the engine honours.
+/// Options whose numeric value the engine honours (`maxpoints` is xbar's:
+/// the most time points a transient may store).
 const NUMERIC_OPTIONS: &[&str] = &[
-    "reltol", "abstol", "vntol", "chgtol", "trtol", "gmin", "itl1", "itl2", "itl4", "temp", "tnom",
+    "reltol",
+    "abstol",
+    "vntol",
+    "chgtol",
+    "trtol",
+    "gmin",
+    "itl1",
+    "itl2",
+    "itl4",
+    "temp",
+    "tnom",
     "maxord",
+    "gminsteps",
+    "srcsteps",
+    "defw",
+    "defl",
+    "maxpoints",
+];
+
+/// The other options of ngspice 39's manual (chapter "Simulator
+/// Variables"): accepted with a warning that they change nothing here.
+const NGSPICE_OPTIONS: &[&str] = &[
+    "acct",
+    "noacct",
+    "noinit",
+    "list",
+    "nomod",
+    "nopage",
+    "node",
+    "opts",
+    "seed",
+    "seedinfo",
+    "warn",
+    "maxwarns",
+    "savecurrents",
+    "keepopinfo",
+    "noopiter",
+    "pivrel",
+    "pivtol",
+    "rshunt",
+    "cshunt",
+    "noopac",
+    "autostop",
+    "conv_abs_step",
+    "conv_step",
+    "interp",
+    "itl3",
+    "itl5",
+    "itl6",
+    "maxevtiter",
+    "maxopalter",
+    "noopalter",
+    "ramptime",
+    "xmu",
+    "badmos3",
+    "defad",
+    "defas",
+    "scale",
+    "klu",
+    "sparse",
+    "trytocompact",
+    "norefvalue",
+    "post",
+    "ingold",
+    "numdgt",
+    "limpts",
+    "lvltim",
+    "plotwinsize",
+    "rseries",
+    "cshunt",
+    "sourcesteps",
+    "gminfactor",
+    "dcon",
+    "newtrunc",
+    "nosrcsteps",
+    "nogminsteps",
+    "epsmin",
 ];
 
 enum Def {
@@ -230,6 +306,7 @@ pub fn elaborate(deck: Deck) -> Result<Circuit> {
             .unwrap_or_default();
         return Err(NetlistError::new(&loc, ErrorKind::Empty, deck.title));
     }
+    elab.check_controls()?;
     for stmt in &deck.directives {
         elab.directive(stmt, &top)?;
     }
@@ -246,6 +323,35 @@ pub fn elaborate(deck: Deck) -> Result<Circuit> {
 }
 
 impl Elaborator {
+    /// Every F and H source names an element with a branch current (which
+    /// may come later in the deck).
+    fn check_controls(&self) -> Result<()> {
+        let elements = &self.circuit.elements;
+        for element in elements {
+            let (ElementKind::Ccvs { controls, .. } | ElementKind::Cccs { controls, .. }) =
+                &element.kind
+            else {
+                continue;
+            };
+            for control in controls {
+                if !elements
+                    .iter()
+                    .any(|e| e.name == *control && e.kind.has_branch_current())
+                {
+                    return Err(NetlistError::new(
+                        &element.loc,
+                        ErrorKind::NoSuch(format!(
+                            "controlling voltage source for `{}` (a V, E or H element)",
+                            element.name
+                        )),
+                        control.clone(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn warn(&mut self, loc: &SourceLoc, message: String) {
         self.circuit.warnings.push(Diagnostic {
             loc: loc.clone(),
@@ -292,6 +398,8 @@ impl Elaborator {
                 Some('v' | 'i') => self.source(stmt, scope)?,
                 Some('d') => self.diode(stmt, scope)?,
                 Some('m') => self.mosfet(stmt, scope)?,
+                Some('e' | 'g') => self.voltage_controlled(stmt, scope)?,
+                Some('f' | 'h') => self.current_controlled(stmt, scope)?,
                 Some('y') if name == "ymemristor" => self.memristor(stmt, scope)?,
                 _ => {
                     let kind = match dialect::element(&name) {
@@ -553,6 +661,10 @@ impl Elaborator {
         while i < tokens.len() {
             match &tokens[i] {
                 Token::Word(w) if w == "dc" => {
+                    // `dc value` and `dc=value` are both ngspice.
+                    if tokens.get(i + 1) == Some(&Token::Eq) {
+                        i += 1;
+                    }
                     let value = tokens.get(i + 1).ok_or_else(|| {
                         NetlistError::new(&stmt.loc, ErrorKind::Missing("DC value".into()), "dc")
                     })?;
@@ -620,6 +732,55 @@ impl Elaborator {
             ElementKind::VoltageSource(source)
         } else {
             ElementKind::CurrentSource(source)
+        };
+        self.push(stmt, scope.element_name(&name), nodes, kind)
+    }
+
+    /// `E`/`G n+ n- nc+ nc- gain` or `... POLY(n) nc1+ nc1- ... p0 p1 ...`.
+    fn voltage_controlled(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let mut nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let (poly_dims, at) = controlled_form(stmt, 3)?;
+        let dims = poly_dims.unwrap_or(1);
+        nodes.extend(Self::nodes(stmt, scope, at, 2 * dims)?);
+        let poly = polynomial(stmt, scope, poly_dims, &stmt.tokens[at + 2 * dims..])?;
+        let kind = if name.starts_with('e') {
+            ElementKind::Vcvs(poly)
+        } else {
+            ElementKind::Vccs(poly)
+        };
+        self.push(stmt, scope.element_name(&name), nodes, kind)
+    }
+
+    /// `F`/`H n+ n- vcontrol gain` or `... POLY(n) v1 ... vn p0 p1 ...`.
+    fn current_controlled(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let (poly_dims, at) = controlled_form(stmt, 3)?;
+        let dims = poly_dims.unwrap_or(1);
+        let mut controls = Vec::with_capacity(dims);
+        for k in 0..dims {
+            match stmt.tokens.get(at + k) {
+                Some(Token::Word(w)) if parse_number(w).is_none() => {
+                    controls.push(scope.element_name(w))
+                }
+                other => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing(format!(
+                            "controlling voltage source {} of {dims}",
+                            k + 1
+                        )),
+                        other.map(Token::text).unwrap_or_else(|| name.clone()),
+                    ))
+                }
+            }
+        }
+        let poly = polynomial(stmt, scope, poly_dims, &stmt.tokens[at + dims..])?;
+        let kind = if name.starts_with('h') {
+            ElementKind::Ccvs { controls, poly }
+        } else {
+            ElementKind::Cccs { controls, poly }
         };
         self.push(stmt, scope.element_name(&name), nodes, kind)
     }
@@ -785,15 +946,31 @@ impl Elaborator {
                 let measure = measure::parse(&stmt.loc, &stmt.text, rest, &context)?;
                 self.circuit.measures.push(measure);
             }
-            ".print" => {
+            ".print" | ".plot" => {
                 let rest = match rest.first() {
-                    Some(Token::Word(w)) if matches!(w.as_str(), "op" | "dc" | "tran") => {
+                    Some(Token::Word(w))
+                        if matches!(
+                            w.as_str(),
+                            "op" | "dc" | "tran" | "ac" | "noise" | "disto" | "tf"
+                        ) =>
+                    {
                         &rest[1..]
                     }
                     _ => rest,
                 };
                 let vectors = self.vectors(stmt, rest)?;
                 self.circuit.prints.extend(vectors);
+            }
+            // `.width` only sets the width of ngspice's printed tables, and
+            // ngspice 39 writes every vector whatever `.probe` asks for.
+            ".width" | ".probe" => {}
+            ".ic" | ".nodeset" => {
+                let values = self.node_values(stmt, scope, rest)?;
+                if head == ".ic" {
+                    self.circuit.initial_conditions.extend(values);
+                } else {
+                    self.circuit.nodesets.extend(values);
+                }
             }
             _ => {
                 return Err(NetlistError::new(
@@ -804,6 +981,56 @@ impl Elaborator {
             }
         }
         Ok(())
+    }
+
+    /// `v(node)=value ...` of `.ic` and `.nodeset`.
+    fn node_values(
+        &self,
+        stmt: &Stmt,
+        scope: &Scope,
+        tokens: &[Token],
+    ) -> Result<Vec<(String, f64)>> {
+        let mut out = Vec::new();
+        let mut rest = tokens;
+        while !rest.is_empty() {
+            let [Token::Word(v), Token::LParen, Token::Word(node), Token::RParen, Token::Eq, value, tail @ ..] =
+                rest
+            else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unexpected(": expected `v(node)=value`".into()),
+                    rest[0].text(),
+                ));
+            };
+            if v != "v" {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Unsupported(format!(
+                        "`{v}(...)` in {} (only node voltages v(node))",
+                        stmt.head()
+                    )),
+                    v.clone(),
+                ));
+            }
+            self.checked_voltage(stmt, node, None)?;
+            if node == "0" || node == "gnd" {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue("ground's voltage is 0 by definition".into()),
+                    format!("v({node})"),
+                ));
+            }
+            out.push((node.clone(), scope.num(stmt, value)?));
+            rest = tail;
+        }
+        if out.is_empty() {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("`v(node)=value`".into()),
+                stmt.head(),
+            ));
+        }
+        Ok(out)
     }
 
     fn sweep(&self, stmt: &Stmt, scope: &Scope, tokens: &[Token]) -> Result<Sweep> {
@@ -920,38 +1147,53 @@ impl Elaborator {
                     rest[i].text(),
                 ));
             };
-            if rest.get(i + 1) != Some(&Token::Eq) {
-                self.warn(&stmt.loc, format!("unknown option `{name}` ignored"));
-                i += 1;
-                continue;
-            }
-            let Some(value) = rest.get(i + 2) else {
-                return Err(NetlistError::new(
-                    &stmt.loc,
-                    ErrorKind::Missing(format!("value of option `{name}`")),
-                    name.clone(),
-                ));
-            };
-            i += 3;
-            if name == "method" {
-                self.circuit.method = match value {
-                    Token::Word(w) if w == "trap" || w == "trapezoidal" => {
-                        IntegrationMethod::Trapezoidal
-                    }
-                    Token::Word(w) if w == "gear" => IntegrationMethod::Gear,
-                    other => {
-                        return Err(NetlistError::new(
-                            &stmt.loc,
-                            ErrorKind::BadValue("method must be trap or gear".into()),
-                            other.text(),
-                        ))
-                    }
+            let value = if rest.get(i + 1) == Some(&Token::Eq) {
+                let Some(value) = rest.get(i + 2) else {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Missing(format!("value of option `{name}`")),
+                        name.clone(),
+                    ));
                 };
-            } else if NUMERIC_OPTIONS.contains(&name.as_str()) {
-                let number = scope.num(stmt, value)?;
-                self.circuit.options.insert(name.clone(), number);
+                i += 3;
+                Some(value)
             } else {
-                self.warn(&stmt.loc, format!("unknown option `{name}` ignored"));
+                i += 1;
+                None
+            };
+            match (name.as_str(), value) {
+                ("method", Some(value)) => {
+                    self.circuit.method = match value {
+                        Token::Word(w) if w == "trap" || w == "trapezoidal" => {
+                            IntegrationMethod::Trapezoidal
+                        }
+                        Token::Word(w) if w == "gear" => IntegrationMethod::Gear,
+                        other => {
+                            return Err(NetlistError::new(
+                                &stmt.loc,
+                                ErrorKind::BadValue("method must be trap or gear".into()),
+                                other.text(),
+                            ))
+                        }
+                    }
+                }
+                (option, Some(value)) if NUMERIC_OPTIONS.contains(&option) => {
+                    let number = scope.num(stmt, value)?;
+                    if matches!(option, "temp" | "tnom") && number != 27.0 {
+                        self.warn(
+                            &stmt.loc,
+                            format!(
+                                "option `{option}={number}` ignored: xbar evaluates devices at 27 °C"
+                            ),
+                        );
+                    }
+                    self.circuit.options.insert(name.clone(), number);
+                }
+                (option, _) if NGSPICE_OPTIONS.contains(&option) => self.warn(
+                    &stmt.loc,
+                    format!("ngspice option `{option}` has no effect in xbar; ignored"),
+                ),
+                _ => self.warn(&stmt.loc, format!("unknown option `{name}` ignored")),
             }
         }
         Ok(())
@@ -1016,15 +1258,13 @@ impl Elaborator {
                 ("i", [name]) => {
                     let ok = self.circuit.elements.iter().any(|e| {
                         e.name == *name
-                            && matches!(
-                                e.kind,
-                                ElementKind::VoltageSource(_) | ElementKind::Memristor { .. }
-                            )
+                            && (e.kind.has_branch_current()
+                                || matches!(e.kind, ElementKind::Memristor { .. }))
                     });
                     if !ok {
                         return Err(NetlistError::new(
                             &stmt.loc,
-                            ErrorKind::NoSuch("voltage source or memristor".into()),
+                            ErrorKind::NoSuch("voltage source, E/H source or memristor".into()),
                             text,
                         ));
                     }
@@ -1078,6 +1318,112 @@ impl Elaborator {
         }
         Ok(OutputVector::Voltage(a, b))
     }
+}
+
+/// The form of a controlled source from token `at` on: `POLY(n)` gives
+/// `n` controlling quantities, anything else is the plain one-dimensional
+/// form. Returns the dimension and where the controls start. The
+/// behavioural forms (`value=`, `vol=`, `cur=`, `table`, `laplace`, ...)
+/// are refused by name.
+fn controlled_form(stmt: &Stmt, at: usize) -> Result<(Option<usize>, usize)> {
+    let tokens = &stmt.tokens;
+    match (tokens.get(at), tokens.get(at + 1)) {
+        (Some(Token::Word(w)), Some(Token::LParen)) if w == "poly" => {
+            let dims = match (tokens.get(at + 2), tokens.get(at + 3)) {
+                (Some(Token::Word(n)), Some(Token::RParen)) => n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&d| (1..=MAX_POLY_DIMS).contains(&d)),
+                _ => None,
+            };
+            let Some(dims) = dims else {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::BadValue(format!(
+                        "POLY(n) needs an integer dimension from 1 to {MAX_POLY_DIMS}"
+                    )),
+                    tokens.get(at + 2).map(Token::text).unwrap_or_default(),
+                ));
+            };
+            Ok((Some(dims), at + 4))
+        }
+        (Some(Token::Word(w)), next)
+            if matches!(
+                w.as_str(),
+                "value"
+                    | "vol"
+                    | "cur"
+                    | "table"
+                    | "laplace"
+                    | "freq"
+                    | "and"
+                    | "or"
+                    | "nand"
+                    | "nor"
+                    | "poly"
+            ) || (next == Some(&Token::Eq) && !w.is_empty()) =>
+        {
+            Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unsupported(format!(
+                    "controlled-source form `{w}` (supported: the linear form and POLY(n))"
+                )),
+                w.clone(),
+            ))
+        }
+        _ => Ok((None, at)),
+    }
+}
+
+/// Controlled sources of more dimensions than this are refused (the
+/// number of terms grows combinatorially).
+const MAX_POLY_DIMS: usize = 20;
+
+/// The coefficients after a controlled source's controls: exactly one gain
+/// in the plain form; p0, p1, ... after `POLY(n)` (at least one).
+fn polynomial(
+    stmt: &Stmt,
+    scope: &Scope,
+    poly_dims: Option<usize>,
+    tokens: &[Token],
+) -> Result<Polynomial> {
+    let is_poly = poly_dims.is_some();
+    let dims = poly_dims.unwrap_or(1);
+    let mut coeffs = Vec::with_capacity(tokens.len() + 1);
+    if !is_poly {
+        coeffs.push(0.0);
+    }
+    for token in tokens {
+        if !is_value(token) {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unexpected(if is_poly {
+                    ": expected a POLY coefficient".into()
+                } else {
+                    ": expected the gain".into()
+                }),
+                token.text(),
+            ));
+        }
+        coeffs.push(scope.num(stmt, token)?);
+    }
+    let given = coeffs.len() - usize::from(!is_poly);
+    if given == 0 || (!is_poly && given > 1) {
+        return Err(NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Missing(if is_poly {
+                "POLY coefficients".into()
+            } else {
+                "exactly one gain".into()
+            }),
+            stmt.head(),
+        ));
+    }
+    Ok(Polynomial {
+        dims,
+        coeffs,
+        written_as_poly: is_poly,
+    })
 }
 
 fn set_once(stmt: &Stmt, slot: &mut Option<f64>, value: f64, what: &str) -> Result<()> {

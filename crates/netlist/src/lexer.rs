@@ -101,12 +101,20 @@ fn join_lines(
     first_line: usize,
 ) -> Result<Vec<LogicalLine>, NetlistError> {
     let mut out: Vec<LogicalLine> = Vec::new();
+    let mut in_control = false;
     for (index, raw) in text.lines().enumerate().skip(first_line - 1) {
         let loc = SourceLoc {
             file: path.to_path_buf(),
             line: index + 1,
         };
-        let stripped = strip_comment(raw);
+        let keyword = raw.trim_start().to_ascii_lowercase();
+        if keyword.starts_with(".control") {
+            in_control = true;
+        } else if keyword.starts_with(".endc") {
+            in_control = false;
+        }
+        // Inside `.control`, `$name` is a variable, not a comment.
+        let stripped = strip_comment(raw, !in_control);
         let trimmed = stripped.trim();
         if trimmed.is_empty() || trimmed.starts_with('*') {
             continue;
@@ -129,24 +137,23 @@ fn join_lines(
     Ok(out)
 }
 
-/// Removes an inline comment: `;` anywhere, or `$` standing as its own word
-/// (` $ `, as ngspice requires whitespace before it).
-fn strip_comment(line: &str) -> &str {
-    let mut end = line.len();
-    if let Some(pos) = line.find(';') {
-        end = pos;
-    }
+/// Removes an end-of-line comment as ngspice does: from `;` or `//`
+/// anywhere, or (outside `.control`, where `$name` is a variable) from a `$`
+/// that follows a space, tab or comma (`a$b` is a name).
+fn strip_comment(line: &str, dollar_comments: bool) -> &str {
     let bytes = line.as_bytes();
-    for (pos, &b) in bytes.iter().enumerate().take(end) {
-        if b == b'$' && (pos == 0 || bytes[pos - 1].is_ascii_whitespace()) {
-            let next = bytes.get(pos + 1);
-            if next.is_none_or(|c| c.is_ascii_whitespace()) {
-                end = pos;
-                break;
-            }
+    for (pos, &b) in bytes.iter().enumerate() {
+        let starts = match b {
+            b';' => true,
+            b'/' => bytes.get(pos + 1) == Some(&b'/'),
+            b'$' => dollar_comments && pos > 0 && matches!(bytes[pos - 1], b' ' | b'\t' | b','),
+            _ => false,
+        };
+        if starts {
+            return &line[..pos];
         }
     }
-    &line[..end]
+    line
 }
 
 /// A token of a logical line.
@@ -272,8 +279,11 @@ mod tests {
 
     #[test]
     fn comments_continuations_and_end() {
-        let deck = "My Title\n* comment\nR1 a b 1k ; trailing\n+ extra\n* between\n+ more $ dollar comment\nV1 a$b 0 1\n\n.END\nr9 x y 1\n";
-        assert_eq!(lines(deck), vec!["R1 a b 1k  extra  more", "V1 a$b 0 1"]);
+        let deck = "My Title\n* comment\nR1 a b 1k ; trailing\n+ extra\n* between\n+ more $ dollar comment\nV1 a$b 0 1 $no space\n r2 a,$x\nr3 a b 2 // slashes\n\n.END\nr9 x y 1\n";
+        assert_eq!(
+            lines(deck),
+            vec!["R1 a b 1k  extra  more", "V1 a$b 0 1", "r2 a,", "r3 a b 2"]
+        );
         let parsed = read_deck(Path::new("t.cir"), deck).unwrap();
         assert_eq!(parsed.title, "My Title");
         assert_eq!(parsed.lines[1].loc.line, 7);

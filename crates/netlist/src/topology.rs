@@ -38,7 +38,13 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         ElementKind::Capacitor { .. } if capacitors_conduct => vec![(0, 1)],
         // Channel and bulk junctions join drain, source and bulk; the gate is insulated.
         ElementKind::Mosfet { .. } => vec![(0, 2), (2, 3)],
-        ElementKind::Capacitor { .. } | ElementKind::CurrentSource(_) => vec![],
+        // A controlled voltage source ties its output nodes like a voltage
+        // source; its controlling nodes draw no current.
+        ElementKind::Vcvs(_) | ElementKind::Ccvs { .. } => vec![(0, 1)],
+        ElementKind::Capacitor { .. }
+        | ElementKind::CurrentSource(_)
+        | ElementKind::Vccs(_)
+        | ElementKind::Cccs { .. } => vec![],
     }
 }
 
@@ -122,7 +128,10 @@ fn voltage_loops(circuit: &Circuit, index: &HashMap<&str, usize>) -> Result<(), 
     };
     let mut adjacency: HashMap<usize, Vec<(usize, &str)>> = HashMap::new();
     for element in &circuit.elements {
-        if !matches!(element.kind, ElementKind::VoltageSource(_)) {
+        if !matches!(
+            element.kind,
+            ElementKind::VoltageSource(_) | ElementKind::Vcvs(_) | ElementKind::Ccvs { .. }
+        ) {
             continue;
         }
         let (a, b) = (

@@ -52,7 +52,7 @@ impl Simulator {
         let t0 = Instant::now();
         let it0 = self.iterations;
         self.check_topology(false)?;
-        let mut x = self.initial_guess();
+        let mut x = self.initial_guess(false);
         let max = self.opts.itl1;
         self.operating_point(Phase::Dc, SourceMode::Dc, &mut x, max, "operating point")?;
         let mut row = Vec::new();
@@ -108,7 +108,7 @@ impl Simulator {
         let mut columns = vec![scale.to_string()];
         columns.extend(self.column_names());
         let mut rows = Vec::with_capacity(inner_vals.len() * outer_vals.len());
-        let mut x = self.initial_guess();
+        let mut x = self.initial_guess(false);
         let result = (|| -> Result<(), NodalError> {
             for &vo in &outer_vals {
                 if let Some(ko) = ko {

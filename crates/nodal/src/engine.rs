@@ -2,7 +2,7 @@
 //! SPICE's convergence tests, and the operating-point fallbacks (gmin
 //! stepping, source stepping).
 
-use xbar_netlist::Circuit;
+use xbar_netlist::{Circuit, IntegrationMethod};
 
 use crate::devices::{
     self, Device, Init, LoadCtx, MemristorResolver, NodeMap, Phase, Setup, States, UnknownInfo,
@@ -10,7 +10,7 @@ use crate::devices::{
 };
 use crate::error::NodalError;
 use crate::matrix::{LuFailure, Pattern, PatternBuilder, Slot, SparseLu, Stamp};
-use crate::options::Options;
+use crate::options::{Method, Options};
 use crate::topology;
 use crate::waveform::SourceMode;
 
@@ -35,6 +35,73 @@ pub struct Simulator {
     pub(crate) iterations: usize,
     /// Worst unknown of the last convergence test and its change.
     worst: (usize, f64),
+    /// `.nodeset` and `.ic` node voltages.
+    nodesets: Vec<Forced>,
+    initial_conditions: Vec<Forced>,
+}
+
+/// A node held at a voltage during some Newton iterations, as ngspice's
+/// CKTload does it: the node's row loses its node-voltage entries and
+/// becomes `v = value` (scaled by 1e10 when the row also holds branch
+/// currents, which then stay in it).
+#[derive(Debug)]
+struct Forced {
+    node: usize,
+    value: f64,
+    /// Value positions of the row's entries in node-voltage columns.
+    zeroed: Vec<usize>,
+    diag: usize,
+    scale: f64,
+}
+
+impl Forced {
+    fn new(
+        name: &str,
+        value: f64,
+        what: &str,
+        map: &NodeMap,
+        pattern: &Pattern,
+        unknowns: &[UnknownInfo],
+        node_diag: &[Slot],
+    ) -> Result<Self, NodalError> {
+        let node = map
+            .index
+            .get(name)
+            .copied()
+            .ok_or_else(|| NodalError::BadAnalysis {
+                analysis: what.into(),
+                message: format!("node `{name}` is not in the circuit"),
+            })?;
+        if !value.is_finite() {
+            return Err(NodalError::BadAnalysis {
+                analysis: what.into(),
+                message: format!("v({name}) = {value} is not a finite number"),
+            });
+        }
+        let entries = pattern.row_entries(node);
+        let has_currents = entries
+            .iter()
+            .any(|&(c, _)| unknowns[c].kind != UnknownKind::Node);
+        Ok(Self {
+            node,
+            value,
+            zeroed: entries
+                .iter()
+                .filter(|&&(c, _)| unknowns[c].kind == UnknownKind::Node)
+                .map(|&(_, p)| p)
+                .collect(),
+            diag: pattern.position(node_diag[node]),
+            scale: if has_currents { 1e10 } else { 1.0 },
+        })
+    }
+
+    fn apply(&self, values: &mut [f64], rhs: &mut [f64], src_fact: f64) {
+        for &p in &self.zeroed {
+            values[p] = 0.0;
+        }
+        values[self.diag] = self.scale;
+        rhs[self.node] = self.scale * self.value * src_fact;
+    }
 }
 
 /// How one Newton solve is set up.
@@ -75,7 +142,15 @@ impl Simulator {
         circuit: &Circuit,
         memristors: &MemristorResolver<'_>,
     ) -> Result<Self, NodalError> {
-        let opts = Options::from_deck(&circuit.options)?;
+        let mut opts = Options::from_deck(&circuit.options)?;
+        // `.options method=gear` arrives as a word; a numeric `method`
+        // (ngspice's internal code) set programmatically takes precedence.
+        if !circuit.options.contains_key("method") {
+            opts.method = match circuit.method {
+                IntegrationMethod::Trapezoidal => Method::Trapezoidal,
+                IntegrationMethod::Gear => Method::Gear,
+            };
+        }
         let map = NodeMap::from_circuit(circuit);
         let mut devices = devices::build(circuit, &map, &opts, memristors)?;
         let mut unknowns: Vec<UnknownInfo> = map
@@ -88,7 +163,7 @@ impl Simulator {
             })
             .collect();
         let mut pattern = PatternBuilder::default();
-        let node_diag = (0..map.names.len())
+        let node_diag: Vec<Slot> = (0..map.names.len())
             .map(|i| pattern.entry(Some(i), Some(i)))
             .collect();
         let mut n_states = 0;
@@ -98,9 +173,21 @@ impl Simulator {
             for d in &mut devices {
                 d.setup(&mut setup);
             }
+            for d in &mut devices {
+                d.bind(&mut setup)?;
+            }
         }
         let pattern = pattern.finish(unknowns.len());
         let nonlinear = devices.iter().any(|d| d.is_nonlinear());
+        let forced = |list: &[(String, f64)], what: &str| {
+            list.iter()
+                .map(|(name, value)| {
+                    Forced::new(name, *value, what, &map, &pattern, &unknowns, &node_diag)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let nodesets = forced(&circuit.nodesets, ".nodeset")?;
+        let initial_conditions = forced(&circuit.initial_conditions, ".ic")?;
         Ok(Self {
             opts,
             lu: SparseLu::new(&pattern),
@@ -116,6 +203,8 @@ impl Simulator {
             nonlinear,
             iterations: 0,
             worst: (0, 0.0),
+            nodesets,
+            initial_conditions,
         })
     }
 
@@ -190,7 +279,25 @@ impl Simulator {
                 stamp.add(slot, s.diag_gmin);
             }
         }
+        if self.nodesets_hold(s, init) {
+            for f in &self.nodesets {
+                f.apply(&mut self.values, &mut self.rhs, s.src_fact);
+            }
+        }
+        if matches!(s.phase, Phase::Dc) && matches!(s.sources, SourceMode::Tran { .. }) {
+            for f in &self.initial_conditions {
+                f.apply(&mut self.values, &mut self.rhs, s.src_fact);
+            }
+        }
         consistent
+    }
+
+    /// ngspice holds `.nodeset` nodes in the first two iterations (its
+    /// INITJCT and INITFIX modes) of every DC solve.
+    fn nodesets_hold(&self, s: &Solve, init: Init) -> bool {
+        !self.nodesets.is_empty()
+            && matches!(s.phase, Phase::Dc)
+            && matches!(init, Init::Junction | Init::Fix)
     }
 
     /// Loads every device once at `x` without solving (sets up the states a
@@ -237,6 +344,9 @@ impl Simulator {
     pub(crate) fn newton(&mut self, s: &Solve, x: &mut [f64]) -> Result<usize, NewtonFailure> {
         let mut mode = s.init;
         let mut iterno = 0;
+        // ngspice's `ipass`: after the nodesets are released, one more
+        // iteration even if the unknowns have settled.
+        let mut released = false;
         self.worst = (0, 0.0);
         loop {
             let consistent = self.assemble(s, mode, x);
@@ -253,7 +363,7 @@ impl Simulator {
                     delta: self.worst.1,
                 });
             }
-            if !self.nonlinear {
+            if !self.nonlinear && !self.nodesets_hold(s, mode) {
                 // One solve is exact; loading once more at the solution
                 // leaves the devices' states (charges) consistent with it,
                 // as the second iteration ngspice takes does.
@@ -261,7 +371,15 @@ impl Simulator {
                 self.assemble(s, Init::Float, x);
                 return Ok(iterno);
             }
-            let settled = self.conv_test(x);
+            let mut settled = self.conv_test(x);
+            if !self.nodesets.is_empty() && matches!(s.phase, Phase::Dc) {
+                if mode == Init::Fix {
+                    released = true;
+                } else if mode == Init::Float && released {
+                    settled = false;
+                    released = false;
+                }
+            }
             match next_mode(mode, iterno, settled, consistent) {
                 Some(next) => mode = next,
                 None => return Ok(iterno),
@@ -446,10 +564,21 @@ impl Simulator {
             .map_or_else(|| format!("unknown #{i}"), |u| u.name.clone())
     }
 
-    pub(crate) fn initial_guess(&self) -> Vec<f64> {
+    /// The first iterate: the devices' own starting values and the
+    /// `.nodeset` voltages, plus the `.ic` voltages for a transient (ngspice's
+    /// CKTic).
+    pub(crate) fn initial_guess(&self, transient: bool) -> Vec<f64> {
         let mut x = vec![0.0; self.unknowns.len()];
         for d in &self.devices {
             d.initial_guess(&mut x);
+        }
+        let ics = if transient {
+            &self.initial_conditions[..]
+        } else {
+            &[]
+        };
+        for f in self.nodesets.iter().chain(ics) {
+            x[f.node] = f.value;
         }
         x
     }

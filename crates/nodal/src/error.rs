@@ -100,6 +100,9 @@ pub enum NodalError {
         worst: String,
     },
 
+    #[error("transient: {needed} time points would be stored, above the limit of {limit} (`.options maxpoints=N` raises it)")]
+    TooManyPoints { needed: String, limit: usize },
+
     #[error("{analysis}: source `{source_name}` is not an independent voltage or current source of the circuit")]
     UnknownSweepSource {
         analysis: String,

@@ -112,6 +112,14 @@ impl Pattern {
         vec![0.0; self.nnz() + 1]
     }
 
+    /// The entries of `row`: (column, value position) pairs.
+    pub fn row_entries(&self, row: usize) -> Vec<(usize, usize)> {
+        (0..self.n)
+            .flat_map(|c| (self.col_ptr[c]..self.col_ptr[c + 1]).map(move |p| (c, p)))
+            .filter(|&(_, p)| self.row_idx[p] == row)
+            .collect()
+    }
+
     #[inline]
     pub fn position(&self, s: Slot) -> usize {
         if s == GROUND_SLOT {

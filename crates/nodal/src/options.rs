@@ -42,6 +42,10 @@ pub struct Options {
     /// Default MOSFET channel width and length (ngspice `defw`, `defl`).
     pub defw: f64,
     pub defl: f64,
+    /// Most time points a transient stores (xbar's `.options maxpoints`):
+    /// bounds the memory of a run like `.tran 1e-30 1` with an error that
+    /// says so instead of exhausting the machine.
+    pub max_points: usize,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
             source_steps: true,
             defw: 100e-6,
             defl: 100e-6,
+            max_points: 10_000_000,
         }
     }
 }
@@ -127,6 +132,12 @@ impl Options {
                 "srcsteps" => o.source_steps = value != 0.0,
                 "defw" => o.defw = positive(value)?,
                 "defl" => o.defl = positive(value)?,
+                "maxpoints" => {
+                    if !(value >= 1.0 && value.fract() == 0.0 && value <= 1e12) {
+                        return Err(bad("must be a positive integer up to 1e12"));
+                    }
+                    o.max_points = value as usize;
+                }
                 _ => {}
             }
         }

@@ -4,9 +4,10 @@
 //! source breakpoints and restarting at first order after each of them.
 //! Rows are the accepted time points at or after `tstart`.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
-use crate::devices::{Init, Integrator, Phase, UnknownKind, STATE_LEVELS};
+use crate::devices::{Init, Integrator, Phase, STATE_LEVELS};
 use crate::engine::{NewtonFailure, Simulator, Solve};
 use crate::error::NodalError;
 use crate::options::Method;
@@ -103,37 +104,11 @@ impl Simulator {
         step
     }
 
-    /// Largest step for which linear interpolation between accepted points
-    /// stays within a small fraction of each node's peak, from the second
-    /// divided difference of the last three points. ngspice's charge-based
-    /// control alone lets node voltages bend sharply between two points
-    /// (a diode turning on); bounding the interpolation error keeps every
-    /// output vector accurate between the rows too.
-    fn interpolation_step(
-        &self,
-        new: &[f64],
-        x: &[f64],
-        prev: &[f64],
-        deltas: &[f64; STATE_LEVELS],
-        peak: &[f64],
-    ) -> f64 {
-        const FRACTION: f64 = 2e-4;
-        let (h0, h1) = (deltas[0], deltas[1]);
-        let mut step = f64::INFINITY;
-        for (k, u) in self.unknowns.iter().enumerate() {
-            if u.kind != UnknownKind::Node || !u.output {
-                continue;
-            }
-            let dd2 = 2.0 * ((new[k] - x[k]) / h0 - (x[k] - prev[k]) / h1) / (h0 + h1);
-            let tol = FRACTION * peak[k].max(new[k].abs()).max(1e-3);
-            if dd2 != 0.0 {
-                step = step.min((8.0 * tol / dd2.abs()).sqrt());
-            }
-        }
-        step
-    }
-
-    /// `.tran`: columns `time` then every output vector.
+    /// `.tran`: columns `time` then every output vector. The step control
+    /// is ngspice 39's dctran (as built with XSPICE, as distributions ship
+    /// it): the first step, the order and step cut at every breakpoint, the
+    /// forced landing on breakpoints, the truncation-error accept/reject
+    /// rule and the order raise, in the same sequence.
     pub fn transient(&mut self, spec: &TranSpec) -> Result<AnalysisOutput, NodalError> {
         spec.validate()?;
         let t0 = Instant::now();
@@ -146,22 +121,36 @@ impl Simulator {
         let max_step = spec
             .tmax
             .unwrap_or_else(|| spec.tstep.min((spec.tstop - spec.tstart) / 50.0));
+        let limit = self.opts.max_points;
+        let fewest = (spec.tstop - spec.tstart) / max_step;
+        if fewest > limit as f64 {
+            return Err(NodalError::TooManyPoints {
+                needed: format!("at least {fewest:.3e} (span / step limit {max_step:e} s)"),
+                limit,
+            });
+        }
         let delmin = 1e-11 * max_step;
         let method = self.opts.method;
         let max_order = self.opts.maxord.clamp(1, 2);
 
-        let mut breaks: Vec<f64> = self
-            .devices
-            .iter()
-            .flat_map(|d| d.breakpoints(span))
-            .filter(|&t| t > 0.0 && t < spec.tstop)
-            .collect();
-        breaks.push(spec.tstop);
-        breaks.sort_by(f64::total_cmp);
-        breaks.dedup_by(|a, b| (*a - *b).abs() <= delmin);
-        let mut next_break = 0usize;
+        let mut corners: Vec<f64> = Vec::new();
+        for d in &self.devices {
+            corners.extend(d.breakpoints(span, limit));
+            if corners.len() > limit {
+                return Err(NodalError::TooManyPoints {
+                    needed: format!("more than {limit} source breakpoints"),
+                    limit,
+                });
+            }
+        }
+        if spec.uic {
+            // ngspice: "set a breakpoint to reduce ringing of current in
+            // devices" when a uic run starts.
+            corners.push(spec.tstep);
+        }
+        let mut breaks = Breakpoints::new(corners, spec.tstop, 10.0 * delmin);
 
-        let mut x = self.initial_guess();
+        let mut x = self.initial_guess(true);
         let at_zero = SourceMode::Tran { time: 0.0, span };
         if spec.uic {
             let s = Solve {
@@ -189,124 +178,126 @@ impl Simulator {
                 rows.push(row);
             }
         };
-        // ngspice reports the operating point as the first row, but a `uic`
-        // run starts from unsolved initial conditions and has no t = 0 row.
+        // The operating point is ngspice's first accepted point, but a
+        // `uic` run starts from unsolved initial conditions and writes no
+        // t = 0 row.
+        let mut accepted = 1usize;
         if !spec.uic {
             push_row(self, 0.0, &x, &mut rows);
         }
 
         let mut time = 0.0;
         let mut deltas = [max_step; STATE_LEVELS];
-        // ngspice starts at a breakpoint (t = 0) on its first step, which
-        // divides the initial step by ten twice.
-        let first_gap = breaks.first().copied().unwrap_or(spec.tstop);
         let mut delta = (spec.tstop / 100.0).min(spec.tstep) / 10.0;
-        delta = delta.min(0.1 * first_gap) / 10.0;
-        delta = delta.max(2.0 * delmin);
+        let mut save_delta = spec.tstop / 50.0;
         let mut order = 1;
         let mut first = true;
         let mut rejected = 0usize;
         let mut xnew = x.clone();
-        // The accepted point before `x` (for the interpolation check) and
-        // whether it lies on the same smooth stretch as `x`.
-        let mut xprev = x.clone();
-        let mut smooth = false;
-        let mut peak: Vec<f64> = x.iter().map(|v| v.abs()).collect();
 
-        while next_break < breaks.len() {
-            let target = breaks[next_break];
+        loop {
             delta = delta.min(max_step);
-            // Land exactly on the next breakpoint rather than just short of it.
-            let landing = time + delta >= target - delmin;
-            if landing {
-                delta = target - time;
+            if almost_equal_ulps(time, breaks.first(), 100) || breaks.first() - time <= delmin {
+                // First point after a breakpoint: first order, and a step
+                // of a tenth of the smaller of the step before the corner
+                // and the gap to the next one (a further tenth at t = 0).
+                order = 1;
+                delta = delta.min(0.1 * save_delta.min(breaks.second() - breaks.first()));
+                if first {
+                    delta /= 10.0;
+                }
             }
-            deltas[0] = delta;
-            let integ = Integrator::new(method, order, delta, deltas[1]);
-            let t_new = if landing { target } else { time + delta };
-            let s = Solve {
-                phase: Phase::Tran(integ),
-                sources: SourceMode::Tran { time: t_new, span },
-                src_fact: 1.0,
-                diag_gmin: 0.0,
-                init: if first {
-                    Init::Tran
-                } else {
-                    Init::Predict {
-                        xfact: delta / deltas[1],
+            breaks.drop_reached(time);
+            let mut landing = None;
+            if time + delta > breaks.first() {
+                save_delta = delta;
+                delta = breaks.first() - time;
+                landing = Some(breaks.first());
+            }
+            deltas.rotate_right(1);
+            self.states.rotate();
+            let next_delta = loop {
+                let old_delta = delta;
+                deltas[0] = delta;
+                let t_new = match landing {
+                    Some(t) if delta == t - time => t,
+                    _ => time + delta,
+                };
+                let integ = Integrator::new(method, order, delta, deltas[1]);
+                let s = Solve {
+                    phase: Phase::Tran(integ),
+                    sources: SourceMode::Tran { time: t_new, span },
+                    src_fact: 1.0,
+                    diag_gmin: 0.0,
+                    init: if first {
+                        Init::Tran
+                    } else {
+                        Init::Predict {
+                            xfact: delta / deltas[1],
+                        }
+                    },
+                    max_iter: self.opts.itl4,
+                };
+                xnew.copy_from_slice(&x);
+                let mut worst = "truncation error".to_string();
+                match self.newton(&s, &mut xnew) {
+                    Err(NewtonFailure::NoConvergence { worst: w, .. }) => {
+                        rejected += 1;
+                        delta /= 8.0;
+                        order = 1;
+                        worst = self.unknown_name(w);
                     }
-                },
-                max_iter: self.opts.itl4,
-            };
-            xnew.copy_from_slice(&x);
-            let outcome = self.newton(&s, &mut xnew);
-            let mut accept_delta = None;
-            match outcome {
-                Err(NewtonFailure::NoConvergence { worst, .. }) => {
-                    delta /= 8.0;
-                    order = 1;
-                    rejected += 1;
-                    if delta < delmin {
+                    Err(e) => return Err(self.failure(e, "transient", Some(t_new))),
+                    Ok(_) if first => {
+                        first = false;
+                        break (t_new, delta);
+                    }
+                    Ok(_) => {
+                        let mut new_delta = self.truncation_step(order, &deltas).min(2.0 * delta);
+                        if new_delta > 0.9 * delta {
+                            if order == 1 && max_order > 1 {
+                                // ngspice keeps the order-2 estimate as the
+                                // next step even when it does not raise
+                                // the order.
+                                new_delta = self.truncation_step(2, &deltas).min(2.0 * delta);
+                                order = if new_delta <= 1.05 * delta { 1 } else { 2 };
+                            }
+                            break (t_new, new_delta);
+                        }
+                        rejected += 1;
+                        delta = new_delta;
+                    }
+                }
+                if delta <= delmin {
+                    if old_delta > delmin {
+                        delta = delmin;
+                    } else {
                         return Err(NodalError::TimestepTooSmall {
                             time,
                             step: delta,
                             min: delmin,
-                            worst: self.unknown_name(worst),
+                            worst,
                         });
                     }
                 }
-                Err(e) => return Err(self.failure(e, "transient", Some(t_new))),
-                Ok(_) if first => accept_delta = Some(delta),
-                Ok(_) => {
-                    let mut new_delta = self.truncation_step(order, &deltas);
-                    if smooth {
-                        new_delta = new_delta
-                            .min(self.interpolation_step(&xnew, &x, &xprev, &deltas, &peak));
-                    }
-                    if new_delta > 0.9 * delta {
-                        if order == 1 && max_order >= 2 {
-                            let raised = self.truncation_step(2, &deltas);
-                            if raised > 1.05 * new_delta {
-                                order = 2;
-                                new_delta = raised;
-                            }
-                        }
-                        accept_delta = Some(new_delta.min(2.0 * delta));
-                    } else {
-                        rejected += 1;
-                        if new_delta < delmin {
-                            return Err(NodalError::TimestepTooSmall {
-                                time,
-                                step: new_delta,
-                                min: delmin,
-                                worst: "truncation error".into(),
-                            });
-                        }
-                        delta = new_delta;
-                    }
-                }
-            }
-            let Some(next_delta) = accept_delta else {
-                continue;
             };
+            let (t_new, new_delta) = next_delta;
             time = t_new;
-            xprev.copy_from_slice(&x);
+            delta = new_delta;
             x.copy_from_slice(&xnew);
-            for (p, v) in peak.iter_mut().zip(&x) {
-                *p = p.max(v.abs());
-            }
-            smooth = !landing;
-            self.states.rotate();
-            deltas.rotate_right(1);
+            accepted += 1;
             push_row(self, time, &x, &mut rows);
-            first = false;
-            delta = next_delta;
-            if landing {
-                next_break += 1;
-                // Restart at first order with a small step after a corner.
-                order = 1;
-                let gap = breaks.get(next_break).map_or(f64::INFINITY, |&b| b - time);
-                delta = delta.min(0.1 * deltas[1].min(gap)).max(2.0 * delmin);
+            if rows.len() > limit {
+                return Err(NodalError::TooManyPoints {
+                    needed: format!("more than {limit} by t = {time:e} s"),
+                    limit,
+                });
+            }
+            if time > breaks.first() {
+                breaks.clear_first();
+            }
+            if almost_equal_ulps(time, spec.tstop, 100) {
+                break;
             }
         }
 
@@ -314,9 +305,8 @@ impl Simulator {
             kind: AnalysisKind::Tran,
             columns,
             summary: format!(
-                "tran: {} time points ({} rejected), {} unknowns, {} Newton iterations, {:.3} s",
+                "tran: {accepted} accepted time points ({rejected} rejected), {} rows, {} unknowns, {} Newton iterations, {:.3} s",
                 rows.len(),
-                rejected,
                 self.unknown_count(),
                 self.iterations - it0,
                 t0.elapsed().as_secs_f64()
@@ -324,4 +314,79 @@ impl Simulator {
             rows,
         })
     }
+}
+
+/// ngspice's breakpoint table: sorted times, the first one the next (or
+/// just reached) breakpoint, always ending with tstop.
+struct Breakpoints {
+    times: VecDeque<f64>,
+    tstop: f64,
+    min_break: f64,
+}
+
+impl Breakpoints {
+    /// The table from every source corner, merged as ngspice's CKTsetBreak
+    /// merges them: a corner within `min_break` after a kept one is
+    /// dropped, so nearly coincident corners (a pulse whose rise, width
+    /// and fall fill its period) become one.
+    fn new(mut corners: Vec<f64>, tstop: f64, min_break: f64) -> Self {
+        corners.retain(|&t| t > 0.0 && t < tstop);
+        corners.sort_by(f64::total_cmp);
+        let mut times = VecDeque::from([0.0]);
+        for t in corners {
+            if t - times.back().copied().unwrap_or(0.0) > min_break && tstop - t > min_break {
+                times.push_back(t);
+            }
+        }
+        times.push_back(tstop);
+        Self {
+            times,
+            tstop,
+            min_break,
+        }
+    }
+
+    fn first(&self) -> f64 {
+        self.times.front().copied().unwrap_or(self.tstop)
+    }
+
+    fn second(&self) -> f64 {
+        self.times.get(1).copied().unwrap_or(self.tstop)
+    }
+
+    /// CKTclrBreak: the table never shrinks below two entries.
+    fn clear_first(&mut self) {
+        if self.times.len() > 2 {
+            self.times.pop_front();
+        } else {
+            self.times = VecDeque::from([self.second(), self.tstop]);
+        }
+    }
+
+    /// Drops breakpoints at or just after `time` (within 10 delmin, the
+    /// XSPICE build's minimum break), except tstop.
+    fn drop_reached(&mut self, time: f64) {
+        while (self.first() <= time + self.min_break || almost_equal_ulps(self.first(), time, 100))
+            && self.first() < self.tstop
+        {
+            self.clear_first();
+        }
+    }
+}
+
+/// ngspice's AlmostEqualUlps: `a` and `b` at most `max_ulps` representable
+/// doubles apart.
+fn almost_equal_ulps(a: f64, b: f64, max_ulps: i64) -> bool {
+    if a == b {
+        return true;
+    }
+    let ordered = |v: f64| {
+        let bits = v.to_bits() as i64;
+        if bits < 0 {
+            i64::MIN.wrapping_sub(bits)
+        } else {
+            bits
+        }
+    };
+    (i128::from(ordered(a)) - i128::from(ordered(b))).abs() <= i128::from(max_ulps)
 }

@@ -69,6 +69,56 @@ fn pulse(w: &Waveform, span: TranSpan) -> Option<Pulse> {
     }
 }
 
+/// The corner a pulse schedules when the run lands on a corner at `now`
+/// (ngspice's VSRCaccept): corners count as reached within 1e-7 of the
+/// pulse width.
+fn next_pulse_corner(p: &Pulse, now: f64) -> Option<f64> {
+    let reached = |a: f64, b: f64| (a - b).abs() <= 1e-7 * p.pw;
+    let mut time = now - p.td;
+    let mut base = 0.0;
+    if time >= p.per {
+        base = p.per * (time / p.per).floor();
+        time -= base;
+    }
+    let at = base + p.td;
+    let (rise_end, fall_start, fall_end) = (p.tr, p.tr + p.pw, p.tr + p.pw + p.tf);
+    if time <= 0.0 || time >= fall_end {
+        if reached(time, 0.0) {
+            Some(at + rise_end)
+        } else if reached(fall_end, time) {
+            Some(at + p.per)
+        } else if time == -p.td {
+            Some(at)
+        } else if reached(p.per, time) {
+            Some(at + rise_end + p.per)
+        } else {
+            None
+        }
+    } else if time >= rise_end && time <= fall_start {
+        if reached(time, rise_end) {
+            Some(at + fall_start)
+        } else if reached(fall_start, time) {
+            Some(at + fall_end)
+        } else {
+            None
+        }
+    } else if time > 0.0 && time < rise_end {
+        if reached(time, 0.0) {
+            Some(at + rise_end)
+        } else if reached(time, rise_end) {
+            Some(at + fall_start)
+        } else {
+            None
+        }
+    } else if reached(time, fall_start) {
+        Some(at + fall_end)
+    } else if reached(time, fall_end) {
+        Some(at + p.per)
+    } else {
+        None
+    }
+}
+
 /// Waveform value at `time`.
 pub fn eval(w: &Waveform, time: f64, span: TranSpan) -> f64 {
     match w {
@@ -77,7 +127,10 @@ pub fn eval(w: &Waveform, time: f64, span: TranSpan) -> f64 {
                 return 0.0;
             };
             let mut t = time - p.td;
-            if t >= p.per {
+            // Strictly after the period, as ngspice: at a whole period the
+            // pulse still shows the end of the period before (a pulse
+            // longer than its period jumps back to v1 just after it).
+            if t > p.per {
                 t -= p.per * (t / p.per).floor();
             }
             if t <= 0.0 || t >= p.tr + p.pw + p.tf {
@@ -133,45 +186,40 @@ fn pwl(points: &[(f64, f64)], time: f64) -> f64 {
     va + (vb - va) * (time - ta) / (tb - ta)
 }
 
-/// Corners of the waveform within `[0, tstop]`, where the transient must
-/// land exactly and restart at first order.
-pub fn breakpoints(w: &Waveform, span: TranSpan) -> Vec<f64> {
+/// Corners of the waveform within `[0, tstop]` (at most `limit + 1`),
+/// where the transient must land exactly and restart at first order: the
+/// times ngspice 39's source accept routine schedules. A pulse schedules
+/// its next corner each time the run lands on one, starting at t = 0, so
+/// a pulse whose rise + width + fall exceed its period keeps the corners
+/// of that chain only (its restart at each period is stepped over, as in
+/// ngspice). PWL corners are all breakpoints; sines have none.
+pub fn breakpoints(w: &Waveform, span: TranSpan, limit: usize) -> Vec<f64> {
     let mut out = Vec::new();
     match w {
         Waveform::Pulse { .. } => {
             if let Some(p) = pulse(w, span) {
-                let corners = [0.0, p.tr, p.tr + p.pw, p.tr + p.pw + p.tf];
-                let mut base = p.td;
-                // A pulse of a huge number of periods would flood the list;
-                // the transient cannot take fewer steps than corners anyway.
-                let max_periods = 1_000_000usize;
-                for _ in 0..max_periods {
-                    if base > span.tstop {
-                        break;
-                    }
-                    for c in corners {
-                        let t = base + c;
-                        if t <= span.tstop {
-                            out.push(t);
+                let mut now = 0.0;
+                while out.len() <= limit {
+                    match next_pulse_corner(&p, now) {
+                        Some(next) if next > now && next <= span.tstop => {
+                            out.push(next);
+                            now = next;
                         }
+                        _ => break,
                     }
-                    if p.per <= 0.0 {
-                        break;
-                    }
-                    base += p.per;
                 }
             }
         }
         Waveform::Pwl(points) => {
-            out.extend(points.iter().map(|&(t, _)| t).filter(|&t| t <= span.tstop));
+            out.extend(
+                points
+                    .iter()
+                    .map(|&(t, _)| t)
+                    .filter(|&t| t <= span.tstop)
+                    .take(limit + 1),
+            );
         }
-        Waveform::Sin { td, .. } => {
-            if let Some(td) = *td {
-                if td > 0.0 && td <= span.tstop {
-                    out.push(td);
-                }
-            }
-        }
+        Waveform::Sin { .. } => {}
     }
     out.retain(|&t| t >= 0.0);
     out
@@ -253,7 +301,7 @@ mod tests {
         assert_eq!(eval(&w, 0.45, SPAN), 0.0);
         // Second period.
         assert_eq!(eval(&w, 0.7, SPAN), 2.0);
-        let bp = breakpoints(&w, SPAN);
+        let bp = breakpoints(&w, SPAN, 1000);
         assert!(bp.contains(&0.1) && bp.iter().any(|&t| (t - 0.601).abs() < 1e-12));
     }
 
@@ -264,7 +312,7 @@ mod tests {
         assert!((eval(&w, 0.15, SPAN) - 2.0).abs() < 1e-12);
         assert!((eval(&w, 0.3, SPAN) - 1.0).abs() < 1e-12);
         assert_eq!(eval(&w, 0.9, SPAN), -1.0);
-        assert_eq!(breakpoints(&w, SPAN), vec![0.1, 0.2, 0.4]);
+        assert_eq!(breakpoints(&w, SPAN, 1000), vec![0.1, 0.2, 0.4]);
     }
 
     #[test]

@@ -48,11 +48,11 @@ impl Device for CurrentSource {
         true
     }
 
-    fn breakpoints(&self, span: TranSpan) -> Vec<f64> {
+    fn breakpoints(&self, span: TranSpan, limit: usize) -> Vec<f64> {
         self.src
             .waveform
             .as_ref()
-            .map(|w| waveform::breakpoints(w, span))
+            .map(|w| waveform::breakpoints(w, span, limit))
             .unwrap_or_default()
     }
 

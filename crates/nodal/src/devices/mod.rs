@@ -5,6 +5,7 @@
 //! control. Adding a device is one new module plus one arm in [`build`].
 
 mod capacitor;
+mod controlled;
 mod diode;
 mod isource;
 mod limit;
@@ -129,6 +130,15 @@ impl<'a> Setup<'a> {
     pub fn unknown(&mut self, name: String, kind: UnknownKind, output: bool) -> usize {
         self.unknowns.push(UnknownInfo { name, kind, output });
         self.unknowns.len() - 1
+    }
+
+    /// The branch-current unknown `i(element)` of an element that has one
+    /// (voltage sources, E and H sources, inductors).
+    pub fn branch(&self, element: &str) -> Option<usize> {
+        let name = format!("i({element})");
+        self.unknowns
+            .iter()
+            .position(|u| u.kind == UnknownKind::Current && u.name == name)
     }
 
     /// `n` plain state slots.
@@ -267,6 +277,12 @@ pub trait Device: Send + std::fmt::Debug {
     /// Registers matrix entries, extra unknowns and state slots.
     fn setup(&mut self, s: &mut Setup<'_>);
 
+    /// Second setup pass, once every device has its unknowns: a device that
+    /// reads another element's branch current (F, H) finds it here.
+    fn bind(&mut self, _s: &mut Setup<'_>) -> Result<(), NodalError> {
+        Ok(())
+    }
+
     /// Stamps the companion model linearized at iterate `x`. Returns `false`
     /// when the device is not yet self-consistent (voltage limiting applied
     /// or its current prediction missed), which keeps Newton iterating.
@@ -281,8 +297,9 @@ pub trait Device: Send + std::fmt::Debug {
         false
     }
 
-    /// Times the transient must hit exactly (source corners).
-    fn breakpoints(&self, _span: TranSpan) -> Vec<f64> {
+    /// Times the transient must hit exactly (source corners), at most
+    /// `limit + 1` of them (more cannot fit in the run's point limit).
+    fn breakpoints(&self, _span: TranSpan, _limit: usize) -> Vec<f64> {
         Vec::new()
     }
 
@@ -483,6 +500,34 @@ pub fn build(
                 ElementKind::CurrentSource(src) => {
                     Box::new(isource::CurrentSource::new(e, map, src)?)
                 }
+                ElementKind::Vcvs(poly) => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Voltage,
+                    poly,
+                    &[],
+                )?),
+                ElementKind::Vccs(poly) => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Current,
+                    poly,
+                    &[],
+                )?),
+                ElementKind::Ccvs { controls, poly } => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Voltage,
+                    poly,
+                    controls,
+                )?),
+                ElementKind::Cccs { controls, poly } => Box::new(controlled::Controlled::new(
+                    e,
+                    map,
+                    controlled::Output::Current,
+                    poly,
+                    controls,
+                )?),
                 ElementKind::Diode { model: m, area } => {
                     let card = model(c, e, m, &["d"])?;
                     Box::new(diode::Diode::new(e, map, card, *area, opts)?)
