@@ -248,31 +248,33 @@ impl<'c> Session<'c> {
             AnalysisKind::Dc => Some(MeasAnalysis::Dc),
             AnalysisKind::Tran => Some(MeasAnalysis::Tran),
         };
-        // ngspice prints the header of the first `.meas` line's analysis
-        // after every analysis, whichever kind it was.
-        if let Some(first) = self.deck.measures.first() {
-            let results = match analysis {
-                Some(analysis) => {
-                    let (scale, lookup) = self.plot_data();
-                    let data = MeasData {
-                        scale: &scale,
-                        lookup: &lookup,
-                    };
-                    measure::run_measures(
-                        &self.deck.measures,
-                        analysis,
-                        &data,
-                        &self.deck.params,
-                        self.options.meas_precision,
-                    )
-                }
-                None => Vec::new(),
-            };
-            self.events.push(Event::Measures {
-                header: Some(measure::header(first.analysis)),
-                results,
-            });
+        // Each analysis is followed by the `.meas` lines of its kind under
+        // ngspice's header (ngspice's batch run measures after its last
+        // analysis only; xbar measures every analysis that has some).
+        let Some(analysis) = analysis else {
+            return Ok(());
+        };
+        if !self.deck.measures.iter().any(|m| m.analysis == analysis) {
+            return Ok(());
         }
+        let results = {
+            let (scale, lookup) = self.plot_data();
+            let data = MeasData {
+                scale: &scale,
+                lookup: &lookup,
+            };
+            measure::run_measures(
+                &self.deck.measures,
+                analysis,
+                &data,
+                &self.deck.params,
+                self.options.meas_precision,
+            )
+        };
+        self.events.push(Event::Measures {
+            header: Some(measure::header(analysis)),
+            results,
+        });
         Ok(())
     }
 
