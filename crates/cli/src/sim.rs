@@ -22,9 +22,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use xbar_netlist::OutputVector;
-use xbar_nodal::{AnalysisKind, AnalysisOutput};
+use xbar_nodal::measure::MeasResult;
+use xbar_nodal::{AnalysisKind, AnalysisOutput, Event, RunOptions};
 
 #[derive(clap::Args)]
+#[command(after_long_help = dialect_help())]
 pub struct Args {
     /// The SPICE deck (ngspice dialect).
     deck: PathBuf,
@@ -40,6 +42,25 @@ pub struct Args {
     max_file_bytes: u64,
 }
 
+/// The supported dialect, from the netlist crate's one list.
+fn dialect_help() -> String {
+    format!(
+        "The ngspice dialect xbar accepts (`.meas` results also go to meas.csv: name,value, nan \
+         when a measurement failed; `.control` blocks run as in ngspice's batch mode, wrdata and \
+         write put CSV files into --out):\n\n{}",
+        xbar_netlist::dialect::markdown_table()
+    )
+}
+
+/// Digits ngspice prints for WHEN, RMS, INTEG and PARAM measurements.
+fn meas_precision() -> usize {
+    std::env::var("NGSPICE_MEAS_PRECISION")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&p| p > 0)
+        .unwrap_or(RunOptions::default().meas_precision)
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let limits = xbar_netlist::Limits {
         max_elements: args.max_elements,
@@ -49,15 +70,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for warning in &circuit.warnings {
         eprintln!("{}: warning: {}", warning.loc, warning.message);
     }
-    if circuit.analyses.is_empty() {
+    if circuit.analyses.is_empty() && circuit.control.is_empty() {
         eprintln!(
-            "{}: warning: the deck has no analysis (.op, .dc, .ac or .tran); nothing to do",
+            "{}: warning: the deck has no analysis (.op, .dc, .ac or .tran) and no .control block; nothing to do",
             args.deck.display()
         );
         return Ok(());
     }
-    let outputs = xbar_nodal::run_analyses(&circuit)
+    let options = RunOptions {
+        meas_precision: meas_precision(),
+    };
+    let events = xbar_nodal::run_deck(&circuit, options)
         .with_context(|| format!("simulating {}", args.deck.display()))?;
+    let outputs: Vec<&AnalysisOutput> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Analysis(output) => Some(output),
+            _ => None,
+        })
+        .collect();
     let names = file_names(&outputs);
     // Select every table's columns before writing any file, so a bad `.save`
     // leaves no partial set of outputs behind. Without `.save`, the
@@ -80,15 +111,100 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|output| select(&circuit.prints, output))
             .collect::<anyhow::Result<Vec<_>>>()?
     };
+    let mut files: Vec<(String, Vec<String>, Vec<Vec<f64>>)> = Vec::new();
+    for event in &events {
+        if let Event::File {
+            name,
+            columns,
+            rows,
+        } = event
+        {
+            if names.contains(name) || name == "meas.csv" {
+                bail!("wrdata/write file `{name}` would overwrite an analysis output");
+            }
+            files.push((name.clone(), columns.clone(), rows.clone()));
+        }
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    for ((output, name), (columns, rows)) in outputs.iter().zip(&names).zip(&tables) {
-        let path = args.out.join(name);
-        write_table(&path, columns, rows)?;
-        eprintln!("{name}: {}", output.summary);
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut measured: Vec<&MeasResult> = Vec::new();
+    let mut analyses = outputs.iter().zip(&names).zip(&tables);
+    for event in &events {
+        match event {
+            Event::Analysis(_) => {
+                let Some(((output, name), (columns, rows))) = analyses.next() else {
+                    unreachable!("one table per analysis event");
+                };
+                write_table(&args.out.join(name), columns, rows)?;
+                stdout.flush()?;
+                eprintln!("{name}: {}", output.summary);
+            }
+            Event::Measures { header, results } => {
+                print_measures(&mut stdout, *header, results)?;
+                measured.extend(results);
+            }
+            Event::Stdout(text) => writeln!(stdout, "{text}")?,
+            Event::Warning(text) => {
+                stdout.flush()?;
+                eprintln!("{text}");
+            }
+            Event::File {
+                name,
+                columns,
+                rows,
+            } => {
+                write_table(&args.out.join(name), columns, rows)?;
+            }
+        }
+    }
+    stdout.flush()?;
+    drop(stdout);
+    if !measured.is_empty() {
+        write_measures(&args.out.join("meas.csv"), &measured)?;
     }
     print_tables(&names, &printed)?;
     Ok(())
+}
+
+/// Measurement output as ngspice prints it: failures on stderr, then (after
+/// a dot analysis) the header, every result line and a blank line on stdout.
+fn print_measures(
+    stdout: &mut impl Write,
+    header: Option<&str>,
+    results: &[MeasResult],
+) -> anyhow::Result<()> {
+    stdout.flush()?;
+    for result in results {
+        if let Some(error) = &result.error {
+            eprintln!("{error}");
+        }
+    }
+    if let Some(header) = header {
+        writeln!(stdout, "\n{header}\n")?;
+    }
+    for result in results {
+        if !result.line.is_empty() {
+            writeln!(stdout, "{}", result.line)?;
+        }
+    }
+    if header.is_some() {
+        writeln!(stdout)?;
+    }
+    Ok(())
+}
+
+/// `meas.csv`: one row per measurement in the order they ran; a failed
+/// measurement's value is `nan`.
+fn write_measures(path: &Path, results: &[&MeasResult]) -> anyhow::Result<()> {
+    crate::output::write_csv(path, |writer| {
+        writer.write_record(["name", "value"])?;
+        for result in results {
+            let value = result.value.map_or("nan".to_string(), format_float);
+            writer.write_record([result.name.as_str(), value.as_str()])?;
+        }
+        Ok(())
+    })
 }
 
 fn kind_name(kind: AnalysisKind) -> &'static str {
@@ -102,7 +218,7 @@ fn kind_name(kind: AnalysisKind) -> &'static str {
 
 /// `op.csv` for a single analysis of a kind; `op1.csv`, `op2.csv`, ... when
 /// the kind occurs several times.
-fn file_names(outputs: &[AnalysisOutput]) -> Vec<String> {
+fn file_names(outputs: &[&AnalysisOutput]) -> Vec<String> {
     let mut seen = std::collections::HashMap::new();
     outputs
         .iter()
@@ -118,15 +234,6 @@ fn file_names(outputs: &[AnalysisOutput]) -> Vec<String> {
             }
         })
         .collect()
-}
-
-fn vector_name(vector: &OutputVector) -> String {
-    match vector {
-        OutputVector::Voltage(a, None) => format!("v({a})"),
-        OutputVector::Voltage(a, Some(b)) => format!("v({a},{b})"),
-        OutputVector::Current(name) => format!("i({name})"),
-        OutputVector::State(name) => format!("x({name})"),
-    }
 }
 
 /// The columns to write: everything when `vectors` is empty, else the scale
@@ -221,7 +328,7 @@ fn select_columns(
     }
     for vector in vectors {
         for part in parts {
-            let name = wrap(part, &vector_name(vector));
+            let name = wrap(part, &vector.to_string());
             if picks.iter().any(|(n, _, _)| *n == name) {
                 continue;
             }
@@ -235,7 +342,7 @@ fn select_columns(
                     Some(index) => (name, Some(index), None),
                     None => bail!(
                         "saved vector `{}` is not among the {} analysis' vectors",
-                        vector_name(vector),
+                        vector.to_string(),
                         kind_name(output.kind)
                     ),
                 },
@@ -333,12 +440,13 @@ mod tests {
             rows: vec![],
             summary: String::new(),
         };
-        let outputs = vec![
+        let outputs = [
             output(AnalysisKind::Dc),
             output(AnalysisKind::Op),
             output(AnalysisKind::Dc),
             output(AnalysisKind::Tran),
         ];
+        let outputs: Vec<&AnalysisOutput> = outputs.iter().collect();
         assert_eq!(
             file_names(&outputs),
             ["dc1.csv", "op.csv", "dc2.csv", "tran.csv"]

@@ -305,3 +305,90 @@ fn ac_csv_has_the_documented_columns_and_save_selects_phasors() {
         assert!(help.contains(form), "--help does not mention {form}");
     }
 }
+
+#[test]
+fn help_lists_the_dialect_table() {
+    let output = Command::new(env!("CARGO_BIN_EXE_xbar"))
+        .args(["sim", "--help"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in xbar_netlist::dialect::markdown_table().lines() {
+        assert!(stdout.contains(line), "`xbar sim --help` lacks `{line}`");
+    }
+}
+
+/// DERIV (which ngspice 39 reports unsupported) on an RC step response
+/// against the closed form: v = 1 - exp(-t/tau), dv/dt = exp(-t/tau)/tau.
+#[test]
+fn deriv_measures_the_rc_slope() {
+    let work = tempfile::tempdir().unwrap();
+    let (out, _) = sim_ok(
+        work.path(),
+        "deriv.cir",
+        "deriv\nv1 in 0 pwl(0 0 1n 1)\nr1 in out 1k\nc1 out 0 1n\n.tran 1n 5u 0 2n\n\
+         .meas tran s1 deriv v(out) at=2u\n\
+         .meas tran s2 deriv v(out) when v(out)=0.5\n",
+    );
+    let text = std::fs::read_to_string(out.join("meas.csv")).unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name},")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let tau: f64 = 1e-6;
+    // The source ramps over the first nanosecond: time runs from its middle.
+    let s1 = (-(2e-6 - 0.5e-9) / tau).exp() / tau;
+    assert!(
+        (value("s1") - s1).abs() < 2e-3 * s1,
+        "{} vs {s1}",
+        value("s1")
+    );
+    let s2 = 0.5 / tau;
+    assert!(
+        (value("s2") - s2).abs() < 2e-3 * s2,
+        "{} vs {s2}",
+        value("s2")
+    );
+}
+
+#[test]
+fn control_block_runs_its_analyses_loops_and_alters() {
+    let work = tempfile::tempdir().unwrap();
+    let deck = write_deck(
+        work.path(),
+        "loop.cir",
+        "loop\nv1 a 0 1\nr1 a b 1k\nr2 b 0 1k\n.control\n\
+         foreach r 1k 3k\nalter r2 $r\nop\nprint v(b)\nend\n\
+         repeat 2\necho again\nend\nreset\nop\nlet twice = v(b) * 2\nprint twice\n\
+         dc v1 0 2 1\nwrdata sweep.csv v(b) v(b)*2\nplot v(b)\nplot v(a)\nquit\necho never\n.endc\n",
+    );
+    let out = work.path().join("out");
+    let output = run_sim(&deck, &out);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "v(b) = 5.000000e-01",
+            "v(b) = 7.500000e-01",
+            "again",
+            "again",
+            "twice = 1.000000e+00"
+        ],
+        "{stdout}"
+    );
+    assert_eq!(stderr.matches("`plot` ignored").count(), 1, "{stderr}");
+    assert!(stderr.contains("loop.cir:"), "{stderr}");
+    assert_eq!(
+        files(&out),
+        ["dc.csv", "op1.csv", "op2.csv", "op3.csv", "sweep.csv"]
+    );
+    let sweep = read_csv(&out.join("sweep.csv"));
+    assert_eq!(sweep.columns, ["v-sweep", "v(b)", "v(b)*2"]);
+    assert_eq!(sweep.column("v(b)*2").unwrap(), [0.0, 1.0, 2.0]);
+}

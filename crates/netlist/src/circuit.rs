@@ -59,6 +59,22 @@ pub struct Circuit {
     /// iterations of an operating point hold these nodes at their values,
     /// then they are released (an initial guess, not a constraint).
     pub nodesets: Vec<(String, f64)>,
+    /// `.meas` statements in deck order.
+    pub measures: Vec<crate::measure::Measure>,
+    /// Top-level `.param` values (those that evaluate), for `.meas param=`
+    /// and `.control` expressions.
+    pub params: BTreeMap<String, f64>,
+    /// The `.control` block's lines, unparsed (the interpreter parses each
+    /// line when it runs it, as ngspice does).
+    pub control: Vec<ControlLine>,
+}
+
+/// One logical line of a `.control` block, as written (case kept: file
+/// names need it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlLine {
+    pub loc: SourceLoc,
+    pub text: String,
 }
 
 /// `.options method=`: ngspice integrates with the trapezoidal rule unless
@@ -85,6 +101,17 @@ pub enum OutputVector {
     Current(String),
     /// Internal state of a device (memristor state `x(name)`).
     State(String),
+}
+
+impl std::fmt::Display for OutputVector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputVector::Voltage(a, None) => write!(f, "v({a})"),
+            OutputVector::Voltage(a, Some(b)) => write!(f, "v({a},{b})"),
+            OutputVector::Current(name) => write!(f, "i({name})"),
+            OutputVector::State(name) => write!(f, "x({name})"),
+        }
+    }
 }
 
 /// One flattened element. Node names are lower-cased; ground is `"0"`

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::circuit::{Diagnostic, SourceLoc};
+use crate::circuit::{ControlLine, Diagnostic, SourceLoc};
+use crate::dialect::{self, Status};
 use crate::error::{ErrorKind, NetlistError};
 use crate::expr::{self, Expr};
 use crate::lexer::{tokenize, Lines, Token};
@@ -74,19 +75,9 @@ pub struct Deck {
     pub body: Body,
     pub directives: Vec<Stmt>,
     pub warnings: Vec<Diagnostic>,
+    /// The lines between `.control` and `.endc`.
+    pub control: Vec<ControlLine>,
 }
-
-const TOP_LEVEL_DIRECTIVES: &[&str] = &[
-    ".op", ".dc", ".tran", ".ac", ".temp", ".options", ".option", ".opt", ".save", ".print",
-    ".plot", ".ic", ".nodeset", ".width", ".probe",
-];
-
-/// Directives of ngspice (or other SPICEs) that xbar does not implement: an
-/// error rather than a silently different simulation.
-const UNSUPPORTED_DIRECTIVES: &[&str] = &[
-    ".tf", ".noise", ".four", ".meas", ".measure", ".lib", ".endl", ".global", ".csparam", ".sens",
-    ".disto", ".pz", ".sp", ".if", ".else", ".endif", ".step", ".data", ".endd",
-];
 
 /// Subcircuit definitions, and instances, nested deeper than this are
 /// refused: each level is a native stack frame of elaboration (and of
@@ -106,11 +97,26 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
     let mut top = Body::default();
     let mut open: Vec<Open> = Vec::new();
     let mut directives = Vec::new();
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let mut in_control: Option<SourceLoc> = None;
+    let mut control = Vec::new();
     let mut title = lines.title;
 
     for line in lines.lines {
+        if in_control.is_some() {
+            // Control lines follow ngspice's command syntax (`let a=v(1)[2]`,
+            // `$var`), not the deck's tokens: the interpreter reads them.
+            if line.text.trim().eq_ignore_ascii_case(".endc") {
+                in_control = None;
+            } else {
+                check_control_command(&line.loc, &line.text)?;
+                control.push(ControlLine {
+                    loc: line.loc,
+                    text: line.text,
+                });
+            }
+            continue;
+        }
         let tokens = tokenize(&line)?;
         let Some(Token::Word(head)) = tokens.first().cloned() else {
             let token = tokens.first().map(Token::text).unwrap_or_default();
@@ -120,12 +126,6 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
                 token,
             ));
         };
-        if in_control.is_some() {
-            if head == ".endc" {
-                in_control = None;
-            }
-            continue;
-        }
         if head == ".title" {
             title = line.text.trim()[".title".len()..].trim().to_string();
             continue;
@@ -214,10 +214,13 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
             }
             ".model" => body.models.push(stmt),
             ".control" => {
-                warnings.push(Diagnostic {
-                    loc: stmt.loc.clone(),
-                    message: "`.control` block ignored (xbar runs the deck's analyses only)".into(),
-                });
+                if let Some(o) = open.last() {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::NotInSubckt(format!("`.control` inside `.subckt {}`", o.name)),
+                        head,
+                    ));
+                }
                 in_control = Some(stmt.loc);
             }
             ".endc" => {
@@ -227,30 +230,32 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
                     head,
                 ))
             }
-            d if TOP_LEVEL_DIRECTIVES.contains(&d) => {
-                if let Some(o) = open.last() {
+            d => match dialect::directive(d).map(|f| f.status) {
+                Some(Status::Supported) => {
+                    if let Some(o) = open.last() {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::NotInSubckt(format!("`{d}` inside `.subckt {}`", o.name)),
+                            head,
+                        ));
+                    }
+                    directives.push(stmt);
+                }
+                Some(_) => {
                     return Err(NetlistError::new(
                         &stmt.loc,
-                        ErrorKind::NotInSubckt(format!("`{d}` inside `.subckt {}`", o.name)),
+                        ErrorKind::Unsupported("directive".into()),
                         head,
                     ));
                 }
-                directives.push(stmt);
-            }
-            d if UNSUPPORTED_DIRECTIVES.contains(&d) => {
-                return Err(NetlistError::new(
-                    &stmt.loc,
-                    ErrorKind::Unsupported("directive".into()),
-                    head,
-                ));
-            }
-            _ => {
-                return Err(NetlistError::new(
-                    &stmt.loc,
-                    ErrorKind::UnknownDirective,
-                    head,
-                ))
-            }
+                None => {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::UnknownDirective,
+                        head,
+                    ))
+                }
+            },
         }
     }
     if let Some(loc) = in_control {
@@ -272,6 +277,7 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
         body: top,
         directives,
         warnings,
+        control,
     })
 }
 
@@ -360,6 +366,28 @@ fn balanced_braces(text: &str) -> bool {
         }
     }
     depth == 0
+}
+
+/// A `.control` command xbar does not run is an error before anything runs.
+fn check_control_command(loc: &SourceLoc, text: &str) -> Result<(), NetlistError> {
+    let word = text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match dialect::lookup(dialect::Category::Control, &word).map(|f| f.status) {
+        Some(Status::Supported | Status::Ignored) => Ok(()),
+        Some(Status::Refused) => Err(NetlistError::new(
+            loc,
+            ErrorKind::Unsupported("control command".into()),
+            word,
+        )),
+        None => Err(NetlistError::new(
+            loc,
+            ErrorKind::Unsupported("control command (not in ngspice's or xbar's list)".into()),
+            word,
+        )),
+    }
 }
 
 /// `.subckt name pins... [params:] [p=default ...]`

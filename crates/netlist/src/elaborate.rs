@@ -7,9 +7,11 @@ use std::rc::Rc;
 
 use crate::circuit::*;
 use crate::deck::{assignments, strip_braces, Body, Deck, FuncDef, Stmt, SubcktDef, MAX_NESTING};
+use crate::dialect;
 use crate::error::{ErrorKind, NetlistError};
 use crate::expr::{self, BinOp, Dialect, Expr, ExprError, Probe, Var};
 use crate::lexer::Token;
+use crate::measure::{self, MeasContext};
 use crate::number::parse_number;
 use crate::Limits;
 
@@ -436,6 +438,7 @@ pub fn elaborate(deck: Deck, limits: &Limits) -> Result<Circuit> {
         circuit: Circuit {
             title: deck.title.clone(),
             warnings: deck.warnings,
+            control: deck.control,
             ..Circuit::default()
         },
         element_names: HashSet::new(),
@@ -494,6 +497,12 @@ pub fn elaborate(deck: Deck, limits: &Limits) -> Result<Circuit> {
     }
     if elab.save_all {
         elab.circuit.saves.clear();
+    }
+    // Parameters that do not evaluate are errors only where they are used.
+    for def in &deck.body.params {
+        if let Ok(value) = top.param(&def.name, &def.loc) {
+            elab.circuit.params.insert(def.name.clone(), value);
+        }
     }
     Ok(elab.circuit)
 }
@@ -632,11 +641,17 @@ impl Elaborator {
                 Some('q') => self.bjt(stmt, scope)?,
                 Some('y') if name == "ymemristor" => self.memristor(stmt, scope)?,
                 _ => {
-                    return Err(NetlistError::new(
-                        &stmt.loc,
-                        ErrorKind::UnknownElement,
-                        name,
-                    ))
+                    let kind = match dialect::element(&name) {
+                        Some(feature) if feature.status == dialect::Status::Refused => {
+                            ErrorKind::Unsupported(format!(
+                                "element ({}; supported: {})",
+                                feature.supported,
+                                dialect::supported_elements()
+                            ))
+                        }
+                        _ => ErrorKind::UnknownElement,
+                    };
+                    return Err(NetlistError::new(&stmt.loc, kind, name));
                 }
             }
         }
@@ -1601,6 +1616,15 @@ impl Elaborator {
                 self.circuit.saves.extend(vectors);
                 // `.save all ...` keeps every vector, as in ngspice.
                 self.save_all |= rest.contains(&Token::Word("all".into()));
+            }
+            ".meas" | ".measure" => {
+                let context = DeckMeasures {
+                    elab: self,
+                    scope,
+                    stmt,
+                };
+                let measure = measure::parse(&stmt.loc, &stmt.text, rest, &context)?;
+                self.circuit.measures.push(measure);
             }
             ".print" | ".plot" => {
                 let rest = match rest.first() {
@@ -2631,4 +2655,162 @@ impl<'t> Args<'t> {
             None => Ok(()),
         }
     }
+}
+
+/// `.meas` values are deck expressions; its vectors must be the circuit's.
+struct DeckMeasures<'e, 's, 'a> {
+    elab: &'e Elaborator,
+    scope: &'s Scope<'a>,
+    stmt: &'e Stmt,
+}
+
+impl MeasContext for DeckMeasures<'_, '_, '_> {
+    /// A number, an expression or (as ngspice's numparam allows in `.meas`
+    /// lines) a bare parameter name.
+    fn value(&self, token: &Token) -> Result<f64> {
+        measure_value(self.scope, self.stmt, token)
+    }
+
+    fn vector(&self, name: &str, args: &[String]) -> Result<String> {
+        let mut tokens = vec![Token::Word(name.to_string())];
+        if !args.is_empty() {
+            tokens.push(Token::LParen);
+            tokens.extend(args.iter().map(|a| Token::Word(a.clone())));
+            tokens.push(Token::RParen);
+        }
+        let vectors = self.elab.vectors(self.stmt, &tokens)?;
+        match vectors.as_slice() {
+            [vector] => Ok(vector.to_string()),
+            _ => Err(NetlistError::new(
+                &self.stmt.loc,
+                ErrorKind::Missing("vector".into()),
+                name,
+            )),
+        }
+    }
+
+    fn expression(&self, token: &Token) -> Result<(Expr, String)> {
+        param_expression(self.stmt, token)
+    }
+}
+
+/// A deck's view for `.control` commands: the elaborated circuit's nodes,
+/// elements and top-level parameters.
+fn command_scope<'a>(circuit: &Circuit, body: &'a Body) -> (Elaborator, Scope<'a>) {
+    let mut nodes = BTreeSet::new();
+    let mut element_names = HashSet::new();
+    for element in &circuit.elements {
+        nodes.extend(element.nodes.iter().filter(|n| *n != "0").cloned());
+        element_names.insert(element.name.clone());
+    }
+    let elab = Elaborator {
+        circuit: Circuit {
+            elements: circuit.elements.clone(),
+            ..Circuit::default()
+        },
+        element_names,
+        nodes,
+        save_all: false,
+        max_elements: Limits::default().max_elements,
+    };
+    let scope = Scope {
+        parent: None,
+        body,
+        defs: circuit
+            .params
+            .iter()
+            .map(|(name, value)| (name.clone(), Def::Value(*value)))
+            .collect(),
+        state: RefCell::new(HashMap::new()),
+        models: HashMap::new(),
+        pins: HashMap::new(),
+        path: String::new(),
+        active: Vec::new(),
+    };
+    (elab, scope)
+}
+
+fn command_stmt(loc: &SourceLoc, text: &str) -> Result<Stmt> {
+    let line = crate::lexer::LogicalLine {
+        loc: loc.clone(),
+        text: text.to_string(),
+    };
+    Ok(Stmt {
+        loc: loc.clone(),
+        tokens: crate::lexer::tokenize(&line)?,
+        text: text.to_string(),
+    })
+}
+
+/// An analysis command of a `.control` block (`op`, `dc ...`, `tran ...`),
+/// checked as the dot analysis of the same text would be.
+pub fn control_analysis(circuit: &Circuit, loc: &SourceLoc, text: &str) -> Result<Analysis> {
+    let body = Body::default();
+    let (mut elab, scope) = command_scope(circuit, &body);
+    let stmt = command_stmt(loc, &format!(".{}", text.trim()))?;
+    elab.directive(&stmt, &scope)?;
+    elab.circuit.analyses.pop().ok_or_else(|| {
+        NetlistError::new(loc, ErrorKind::Unsupported("analysis command".into()), text)
+    })
+}
+
+/// The `meas` command of a `.control` block. Vectors are taken by name
+/// (they may be made by `let`) and resolved when the measurement runs.
+pub fn control_measure(circuit: &Circuit, loc: &SourceLoc, text: &str) -> Result<measure::Measure> {
+    let body = Body::default();
+    let (_, scope) = command_scope(circuit, &body);
+    let stmt = command_stmt(loc, text)?;
+    let context = ControlMeasures {
+        scope: &scope,
+        stmt: &stmt,
+    };
+    measure::parse(loc, text, &stmt.tokens[1..], &context)
+}
+
+struct ControlMeasures<'s, 'a> {
+    scope: &'s Scope<'a>,
+    stmt: &'s Stmt,
+}
+
+impl MeasContext for ControlMeasures<'_, '_> {
+    fn value(&self, token: &Token) -> Result<f64> {
+        measure_value(self.scope, self.stmt, token)
+    }
+
+    fn vector(&self, name: &str, args: &[String]) -> Result<String> {
+        Ok(if args.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}({})", args.join(","))
+        })
+    }
+
+    fn expression(&self, token: &Token) -> Result<(Expr, String)> {
+        param_expression(self.stmt, token)
+    }
+}
+
+/// The expression of a `PARAM=` measurement (quoted, braced or bare).
+fn param_expression(stmt: &Stmt, token: &Token) -> Result<(Expr, String)> {
+    let text = match token {
+        Token::Expr(text) | Token::Word(text) => text.clone(),
+        other => other.text(),
+    };
+    let expr = expr::parse(&text).map_err(|e| {
+        NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Expression(e.to_string()),
+            token.text(),
+        )
+    })?;
+    Ok((expr, text))
+}
+
+fn measure_value(scope: &Scope, stmt: &Stmt, token: &Token) -> Result<f64> {
+    if let Token::Word(word) = token {
+        if parse_number(word).is_none() && scope.defs.contains_key(word.as_str()) {
+            return scope.param(word, &stmt.loc);
+        }
+    }
+    scope.num(stmt, token)
 }

@@ -33,7 +33,10 @@ pub enum ErrorKind {
     OrphanContinuation,
     #[error("unterminated {0}")]
     Unterminated(&'static str),
-    #[error("unknown element type (supported: R C L K V I B E F G H D M Q X YMEMRISTOR)")]
+    #[error(
+        "unknown element type (supported: {})",
+        crate::dialect::supported_elements()
+    )]
     UnknownElement,
     #[error("unknown directive")]
     UnknownDirective,

@@ -132,12 +132,20 @@ fn join_lines(
     first_line: usize,
 ) -> Result<Vec<LogicalLine>, NetlistError> {
     let mut out: Vec<LogicalLine> = Vec::new();
+    let mut in_control = false;
     for (index, raw) in text.lines().enumerate().skip(first_line - 1) {
         let loc = SourceLoc {
             file: path.to_path_buf(),
             line: index + 1,
         };
-        let stripped = strip_comment(raw);
+        let keyword = raw.trim_start().to_ascii_lowercase();
+        if keyword.starts_with(".control") {
+            in_control = true;
+        } else if keyword.starts_with(".endc") {
+            in_control = false;
+        }
+        // Inside `.control`, `$name` is a variable, not a comment.
+        let stripped = strip_comment(raw, !in_control);
         let trimmed = stripped.trim();
         if trimmed.is_empty() || trimmed.starts_with('*') {
             continue;
@@ -160,16 +168,16 @@ fn join_lines(
     Ok(out)
 }
 
-/// Removes an end-of-line comment as ngspice does outside `.control`:
-/// from `;` or `//` anywhere, or from a `$` that follows a space, tab or
-/// comma (`a$b` is a name).
-fn strip_comment(line: &str) -> &str {
+/// Removes an end-of-line comment as ngspice does: from `;` or `//`
+/// anywhere, or (outside `.control`, where `$name` is a variable) from a `$`
+/// that follows a space, tab or comma (`a$b` is a name).
+fn strip_comment(line: &str, dollar_comments: bool) -> &str {
     let bytes = line.as_bytes();
     for (pos, &b) in bytes.iter().enumerate() {
         let starts = match b {
             b';' => true,
             b'/' => bytes.get(pos + 1) == Some(&b'/'),
-            b'$' => pos > 0 && matches!(bytes[pos - 1], b' ' | b'\t' | b','),
+            b'$' => dollar_comments && pos > 0 && matches!(bytes[pos - 1], b' ' | b'\t' | b','),
             _ => false,
         };
         if starts {

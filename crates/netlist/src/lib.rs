@@ -18,16 +18,20 @@ use std::path::Path;
 
 pub mod circuit;
 mod deck;
+pub mod dialect;
 mod elaborate;
 pub mod error;
 pub mod expr;
 mod lexer;
+pub mod measure;
 pub mod number;
 mod topology;
 
 pub use circuit::*;
 pub use elaborate::unsupported_mosfet_level;
+pub use elaborate::{control_analysis, control_measure};
 pub use error::{ErrorKind, NetlistError};
+pub use lexer::Token;
 pub use number::parse_number;
 
 /// What one deck may cost, so that a hostile deck (`.include /dev/zero`,

@@ -142,6 +142,12 @@ pub enum NodalError {
         message: String,
     },
 
+    /// A `.control` command that cannot run.
+    #[error("{loc}: {message}")]
+    Control { loc: String, message: String },
+    /// A `.control` command whose deck syntax (analysis, `meas`) is wrong.
+    #[error(transparent)]
+    Netlist(Box<xbar_netlist::NetlistError>),
     #[error("sparse LU failed: {0}")]
     Factorization(String),
 }

@@ -15,21 +15,25 @@
 
 mod ac;
 pub mod compiled_expr;
+pub mod control;
 pub mod crossbar;
 mod dc;
 pub mod devices;
 mod engine;
 mod error;
 pub mod matrix;
+pub mod measure;
 pub mod options;
 pub mod output;
 mod topology;
 mod tran;
+pub mod vecexpr;
 pub mod waveform;
 
 pub use ac::ac_frequencies;
+pub use control::{run_deck, Event, RunOptions};
 pub use dc::sweep_values;
 pub use engine::Simulator;
 pub use options::{Method, Options};
-pub use output::{run_analyses, run_on, AnalysisKind, AnalysisOutput, NodalError};
+pub use output::{run_analyses, run_analysis, run_on, AnalysisKind, AnalysisOutput, NodalError};
 pub use tran::TranSpec;
