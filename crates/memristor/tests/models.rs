@@ -280,7 +280,7 @@ fn cards_reject_bad_parameters_by_name() {
 
 #[test]
 fn model_files_load_and_bad_files_name_the_problem() {
-    for name in ["lid", "vteam", "yakopcic", "stanford_pku"] {
+    for name in ["lid", "vteam", "yakopcic", "stanford_pku", "pershin", "mms"] {
         let m = load_model(&root().join(format!("models/{name}.toml"))).unwrap();
         assert_eq!(m.kind(), name);
         let (lo, hi) = m.state_bounds();
@@ -307,10 +307,11 @@ fn model_files_load_and_bad_files_name_the_problem() {
 /// The analytic derivatives agree with central differences.
 #[test]
 fn analytic_derivatives_match_finite_differences() {
-    let models: Vec<Box<dyn CompactModel>> = ["lid", "vteam", "yakopcic", "stanford_pku"]
-        .iter()
-        .map(|n| load_model(&root().join(format!("models/{n}.toml"))).unwrap())
-        .collect();
+    let models: Vec<Box<dyn CompactModel>> =
+        ["lid", "vteam", "yakopcic", "stanford_pku", "pershin", "mms"]
+            .iter()
+            .map(|n| load_model(&root().join(format!("models/{n}.toml"))).unwrap())
+            .collect();
     for m in &models {
         let (lo, hi) = m.state_bounds();
         let x = lo + 0.37 * (hi - lo);
