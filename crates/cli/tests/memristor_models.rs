@@ -121,3 +121,39 @@ twins! {
     yakopcic_sine_xyce_level_3_card_matches_ngspice => "yakopcic_sine" "xyce",
     mms_sine_xyce_level_5_card_matches_ngspice => "mms_sine" "xyce",
 }
+
+/// Xyce cards xbar cannot run stop `xbar sim` with the deck's file and the
+/// element's line and say why: level 4 (Xyce's PEM) is not in xbar, and an
+/// instance parameter of another level is unknown to the card.
+#[test]
+fn xyce_cards_xbar_lacks_are_refused_with_file_line_and_reason() {
+    let work = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "level4.cir",
+            "Xyce PEM memristor\nv1 a 0 SIN(0 1 1k)\nymemristor mr3 a 0 mrm4 xo=0.5\n\
+             .model mrm4 memristor level=4 i1=85.37e-6 i2=90.16e-6 v1=0.265 v2=0.265\n\
+             .tran 1u 1m\n.end\n",
+            "Xyce memristor level 4 is Xyce's piecewise empirical model",
+        ),
+        (
+            "wrong_instance.cir",
+            "Yakopcic with a level-5 instance parameter\nv1 a 0 SIN(0 0.45 100)\n\
+             ymemristor mr1 a 0 mrm3 rinit=500\n.model mrm3 memristor level=3 xp=0.3 xn=0.5\n\
+             .tran 10u 10m\n.end\n",
+            "unknown parameter `rinit`",
+        ),
+    ];
+    for (name, text, reason) in cases {
+        let deck = work.path().join(name);
+        std::fs::write(&deck, text).unwrap();
+        let output = run_sim(&deck, &work.path().join("out"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");
+        let place = format!("{}:3: ", deck.display());
+        assert!(
+            stderr.contains(&place) && stderr.contains(reason) && !stderr.contains("panicked"),
+            "{name}: `{stderr}` lacks `{place}` or `{reason}`"
+        );
+    }
+}
