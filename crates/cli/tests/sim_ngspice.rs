@@ -161,6 +161,18 @@ decks! {
     unseen_diode_bridge_tran => "tests/decks/diode_bridge_tran.cir",
     unseen_rc_pwl_sin => "tests/decks/rc_pwl_sin.cir",
     unseen_rc_ladder_pulse => "tests/decks/rc_ladder_pulse.cir",
+    behavioral_bsource_functions => "tests/decks/bsource_functions.cir",
+    behavioral_func_scoping => "tests/decks/func_scoping.cir",
+    behavioral_subckt_params => "tests/decks/subckt_params.cir",
+    behavioral_expr_resistor_capacitor => "tests/decks/expr_resistor_capacitor.cir",
+    behavioral_eg_value => "tests/decks/eg_value.cir",
+    memristor_model_biolek_sine => "netlists/memristor_models/biolek_sine.cir",
+    memristor_model_biolek_pulse => "netlists/memristor_models/biolek_pulse.cir",
+    memristor_model_joglekar_sine => "netlists/memristor_models/joglekar_sine.cir",
+    memristor_model_joglekar_pulse => "netlists/memristor_models/joglekar_pulse.cir",
+    memristor_model_yakopcic_sine => "netlists/memristor_models/yakopcic_sine.cir",
+    memristor_model_yakopcic_pulse => "netlists/memristor_models/yakopcic_pulse.cir",
+    memristor_model_mms_sine => "netlists/memristor_models/mms_sine.cir",
 }
 
 #[test]

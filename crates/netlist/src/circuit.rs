@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::expr::Expr;
+
 /// Where a piece of the deck came from, for error messages and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourceLoc {
@@ -119,6 +121,31 @@ pub enum ElementKind {
         x0: Option<f64>,
         instance: BTreeMap<String, f64>,
     },
+    /// Nodes: n+ n-. A behavioural element: `B` sources, `E`/`G` with
+    /// `value=`/`vol=`/`cur=`, and resistors and capacitors whose value
+    /// depends on the simulation (ngspice turns those into B sources too).
+    /// `expr` is resolved: parameters are numbers, `.func`s are inlined,
+    /// probes name flattened nodes and elements (`V(x1.n)`, `I(v.x1.v1)`),
+    /// and `time`/`temper`/`hertz` are [`crate::expr::Var`]s. It is
+    /// evaluated with [`crate::expr::Dialect::Behavioral`].
+    Behavioral { quantity: Behavior, expr: Expr },
+}
+
+/// What the expression of an [`ElementKind::Behavioral`] element sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behavior {
+    /// `V(n+) - V(n-) = expr`; the element has a branch current `i(name)`
+    /// that other expressions may reference (`B ... V=`, `E ... value=`).
+    Voltage,
+    /// `expr` flows from n+ through the element to n- (`B ... I=`,
+    /// `G ... value=`, a resistor `r={...}` as `V(n+,n-)/(...)`).
+    Current,
+    /// A capacitance: the current is `expr · dV(n+,n-)/dt` (ngspice's
+    /// `C n+ n- c={expr}`).
+    Capacitance,
+    /// A charge: the current is `d(expr)/dt` (ngspice's `C n+ n- q={expr}`
+    /// and `C n+ n- {expr}` without `c=`).
+    Charge,
 }
 
 /// DC value plus an optional time-domain waveform of an independent source.

@@ -16,6 +16,9 @@ use crate::number::parse_number;
 pub struct Stmt {
     pub loc: SourceLoc,
     pub tokens: Vec<Token>,
+    /// The logical line as written (original case), for the constructs whose
+    /// expressions are not split into tokens (`B ... V=expr`, `.func`).
+    pub text: String,
 }
 
 impl Stmt {
@@ -35,12 +38,22 @@ pub struct ParamDef {
     pub loc: SourceLoc,
 }
 
+/// `.func name(args) = {body}`.
+#[derive(Debug, Clone)]
+pub struct FuncDef {
+    pub name: String,
+    pub args: Vec<String>,
+    pub body: Expr,
+    pub loc: SourceLoc,
+}
+
 /// The contents of the top level or of one `.subckt`.
 #[derive(Debug, Default)]
 pub struct Body {
     /// Element lines (including `X` instances) in deck order.
     pub elements: Vec<Stmt>,
     pub params: Vec<ParamDef>,
+    pub funcs: Vec<FuncDef>,
     pub models: Vec<Stmt>,
     pub subckts: BTreeMap<String, Rc<SubcktDef>>,
 }
@@ -71,8 +84,8 @@ const TOP_LEVEL_DIRECTIVES: &[&str] = &[
 /// error rather than a silently different simulation.
 const UNSUPPORTED_DIRECTIVES: &[&str] = &[
     ".ac", ".tf", ".noise", ".four", ".meas", ".measure", ".ic", ".nodeset", ".temp", ".lib",
-    ".endl", ".func", ".global", ".csparam", ".sens", ".disto", ".pz", ".sp", ".width", ".probe",
-    ".plot", ".if", ".else", ".endif", ".step", ".data", ".endd",
+    ".endl", ".global", ".csparam", ".sens", ".disto", ".pz", ".sp", ".width", ".probe", ".plot",
+    ".if", ".else", ".endif", ".step", ".data", ".endd",
 ];
 
 struct Open {
@@ -115,6 +128,7 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
         let stmt = Stmt {
             loc: line.loc.clone(),
             tokens,
+            text: line.text.clone(),
         };
         let body = match open.last_mut() {
             Some(o) => &mut o.body,
@@ -159,7 +173,19 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
                 }
                 parent.subckts.insert(def.name.clone(), Rc::new(def));
             }
-            ".param" => {
+            ".func" => {
+                let def = func_def(&stmt)?;
+                if body.funcs.iter().any(|f| f.name == def.name) {
+                    return Err(NetlistError::new(
+                        &stmt.loc,
+                        ErrorKind::Duplicate("`.func` in one scope".into()),
+                        def.name,
+                    ));
+                }
+                body.funcs.push(def);
+            }
+            // `.params` is LTspice's spelling.
+            ".param" | ".params" => {
                 let defs = assignments(&stmt, &stmt.tokens[1..])?;
                 if defs.is_empty() {
                     return Err(NetlistError::new(
@@ -231,6 +257,93 @@ pub fn structure(lines: Lines) -> Result<Deck, NetlistError> {
         directives,
         warnings,
     })
+}
+
+/// `.func name(a, b, ...) = {body}`; the `=` and the braces are optional,
+/// as ngspice accepts `.func f(x) {x*2}` and `.func f(x) = x*2`.
+fn func_def(stmt: &Stmt) -> Result<FuncDef, NetlistError> {
+    let bad = |why: &str, token: &str| {
+        NetlistError::new(
+            &stmt.loc,
+            ErrorKind::Expression(format!("`.func`: {why}")),
+            token,
+        )
+    };
+    let rest = stmt.text.trim_start()[".func".len()..].trim_start();
+    let open = rest
+        .find('(')
+        .ok_or_else(|| bad("expected `name(args)`", rest))?;
+    let name = rest[..open].trim().to_ascii_lowercase();
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(bad("expected a function name", &name));
+    }
+    if expr::Func::lookup(&name).is_some() || matches!(name.as_str(), "v" | "i") {
+        return Err(bad("a built-in function cannot be redefined", &name));
+    }
+    let close = rest[open..]
+        .find(')')
+        .map(|p| p + open)
+        .ok_or_else(|| bad("missing `)` after the arguments", rest))?;
+    let mut args: Vec<String> = Vec::new();
+    let inside = rest[open + 1..close].trim();
+    if !inside.is_empty() {
+        for arg in inside.split(',') {
+            let arg = arg.trim().to_ascii_lowercase();
+            if arg.is_empty()
+                || !arg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                || arg.starts_with(|c: char| c.is_ascii_digit())
+            {
+                return Err(bad("bad argument name", &arg));
+            }
+            if args.contains(&arg) {
+                return Err(bad("duplicate argument", &arg));
+            }
+            args.push(arg);
+        }
+    }
+    let mut body = rest[close + 1..].trim();
+    body = body.strip_prefix('=').unwrap_or(body).trim();
+    let text = strip_braces(body);
+    let body = expr::parse(text)
+        .map_err(|e| NetlistError::new(&stmt.loc, ErrorKind::Expression(e.to_string()), body))?;
+    Ok(FuncDef {
+        name,
+        args,
+        body,
+        loc: stmt.loc.clone(),
+    })
+}
+
+/// The text inside one enclosing `{...}` or `'...'`, else the text itself.
+pub fn strip_braces(text: &str) -> &str {
+    let text = text.trim();
+    for (open, close) in [('{', '}'), ('\'', '\'')] {
+        if let Some(inner) = text.strip_prefix(open).and_then(|t| t.strip_suffix(close)) {
+            if open == '\'' || balanced_braces(inner) {
+                return inner;
+            }
+        }
+    }
+    text
+}
+
+/// Whether `{`/`}` pair up in `text` (so `{a} + {b}` is not one expression).
+fn balanced_braces(text: &str) -> bool {
+    let mut depth = 0i32;
+    for c in text.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
 }
 
 /// `.subckt name pins... [params:] [p=default ...]`

@@ -6,9 +6,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::circuit::*;
-use crate::deck::{assignments, Body, Deck, Stmt, SubcktDef};
+use crate::deck::{assignments, strip_braces, Body, Deck, FuncDef, Stmt, SubcktDef};
 use crate::error::{ErrorKind, NetlistError};
-use crate::expr::{self, Expr, ExprError};
+use crate::expr::{self, BinOp, Dialect, Expr, ExprError, Probe, Var};
 use crate::lexer::Token;
 use crate::number::parse_number;
 
@@ -46,9 +46,12 @@ impl From<ExprError> for EvalError {
     }
 }
 
-/// Parameters, models and node names visible in one body (the top level or
-/// one subcircuit instance). Parameters are evaluated on first use, which
-/// allows forward references and detects circular definitions.
+/// `.func`s calling `.func`s deeper than this are reported as recursion.
+const MAX_FUNC_NESTING: usize = 32;
+
+/// Parameters, functions, models and node names visible in one body (the
+/// top level or one subcircuit instance). Parameters are evaluated on first
+/// use, which allows forward references and detects circular definitions.
 struct Scope<'a> {
     parent: Option<&'a Scope<'a>>,
     body: &'a Body,
@@ -65,49 +68,211 @@ struct Scope<'a> {
 }
 
 impl<'a> Scope<'a> {
-    fn param(&self, name: &str, use_loc: &SourceLoc) -> std::result::Result<f64, EvalError> {
-        match self.defs.get(name) {
-            Some(Def::Value(value)) => Ok(*value),
-            Some(Def::Expr(expr, text, loc)) => {
-                match self.state.borrow().get(name) {
-                    Some(Slot::Done(value)) => return Ok(*value),
-                    Some(Slot::InProgress) => {
-                        return Err(EvalError::Netlist(NetlistError::new(
-                            loc,
-                            ErrorKind::CircularParameter,
-                            name,
-                        )))
-                    }
-                    None => {}
-                }
-                self.state
-                    .borrow_mut()
-                    .insert(name.to_string(), Slot::InProgress);
-                let value = self.eval(expr, text, loc).map_err(EvalError::Netlist)?;
-                self.state
-                    .borrow_mut()
-                    .insert(name.to_string(), Slot::Done(value));
-                Ok(value)
-            }
-            None => match self.parent {
-                Some(parent) => parent.param(name, use_loc),
-                None => Err(EvalError::Netlist(NetlistError::new(
-                    use_loc,
-                    ErrorKind::UndefinedParameter,
-                    name,
-                ))),
-            },
-        }
+    /// A `.func` visible here: this body's, else an enclosing one's.
+    fn func(&self, name: &str) -> Option<&FuncDef> {
+        self.body
+            .funcs
+            .iter()
+            .find(|f| f.name == name)
+            .or_else(|| self.parent.and_then(|p| p.func(name)))
     }
 
-    fn eval(&self, expr: &Expr, text: &str, loc: &SourceLoc) -> Result<f64> {
-        expr.eval(&mut |name: &str| self.param(name, loc))
-            .map_err(|err| match err {
-                EvalError::Expr(e) => {
-                    NetlistError::new(loc, ErrorKind::Expression(e.to_string()), text)
+    /// Expands every `.func` call, as ngspice does textually before it
+    /// evaluates anything: the body's names other than the arguments are
+    /// resolved where the call is written.
+    fn inline(&self, expr: &Expr, text: &str, loc: &SourceLoc) -> Result<Expr> {
+        self.inline_at(expr, text, loc, 0)
+    }
+
+    fn inline_at(&self, expr: &Expr, text: &str, loc: &SourceLoc, depth: usize) -> Result<Expr> {
+        expr.map_leaves(&mut |leaf| match leaf {
+            Expr::Call(name, args) => {
+                let Some(def) = self.func(&name) else {
+                    return Err(NetlistError::new(
+                        loc,
+                        ErrorKind::Expression(format!("unknown function `{name}`")),
+                        text,
+                    ));
+                };
+                if def.args.len() != args.len() {
+                    return Err(NetlistError::new(
+                        loc,
+                        ErrorKind::Expression(format!(
+                            "`.func {name}` takes {} argument(s), got {}",
+                            def.args.len(),
+                            args.len()
+                        )),
+                        text,
+                    ));
                 }
-                EvalError::Netlist(e) => e,
+                if depth >= MAX_FUNC_NESTING {
+                    return Err(NetlistError::new(
+                        &def.loc,
+                        ErrorKind::Expression(format!(
+                            "`.func {name}` calls itself (or `.func`s nest deeper than {MAX_FUNC_NESTING})"
+                        )),
+                        text,
+                    ));
+                }
+                let body = def.body.map_leaves(&mut |inner| -> Result<Expr> {
+                    Ok(match &inner {
+                        Expr::Param(p) => match def.args.iter().position(|a| a == p) {
+                            Some(k) => args[k].clone(),
+                            None => inner,
+                        },
+                        _ => inner,
+                    })
+                })?;
+                self.inline_at(&body, text, loc, depth + 1)
+            }
+            other => Ok(other),
+        })
+    }
+
+    /// A parameter visible here (this scope, then the enclosing ones), else
+    /// a constant (`pi`, `e`).
+    fn param(&self, name: &str, use_loc: &SourceLoc) -> Result<f64> {
+        let mut scope = Some(self);
+        while let Some(s) = scope {
+            if s.defs.contains_key(name) {
+                return s.local_param(name);
+            }
+            scope = s.parent;
+        }
+        expr::constant(name)
+            .ok_or_else(|| NetlistError::new(use_loc, ErrorKind::UndefinedParameter, name))
+    }
+
+    /// Evaluates a parameter of this scope and every parameter of this scope
+    /// it depends on, without recursion (a chain of 10,000 `.param`s each
+    /// using the previous one is an ordinary deck).
+    fn local_param(&self, root: &str) -> Result<f64> {
+        if let Some(Def::Value(value)) = self.defs.get(root) {
+            return Ok(*value);
+        }
+        let mut inlined: HashMap<String, Expr> = HashMap::new();
+        let mut stack = vec![root.to_string()];
+        while let Some(top) = stack.last().cloned() {
+            let (expr, text, loc) = match self.defs.get(&top) {
+                Some(Def::Value(value)) => {
+                    self.state.borrow_mut().insert(top, Slot::Done(*value));
+                    stack.pop();
+                    continue;
+                }
+                Some(Def::Expr(expr, text, loc)) => (expr, text, loc),
+                None => unreachable!("only defined parameters are pushed"),
+            };
+            match self.state.borrow().get(&top) {
+                Some(Slot::Done(value)) => {
+                    if stack.len() == 1 {
+                        return Ok(*value);
+                    }
+                    stack.pop();
+                    continue;
+                }
+                Some(Slot::InProgress) if !inlined.contains_key(&top) => {
+                    return Err(NetlistError::new(loc, ErrorKind::CircularParameter, top))
+                }
+                _ => {}
+            }
+            if !inlined.contains_key(&top) {
+                let expanded = self.inline(expr, text, loc)?;
+                inlined.insert(top.clone(), expanded);
+                self.state
+                    .borrow_mut()
+                    .insert(top.clone(), Slot::InProgress);
+            }
+            let expanded = &inlined[&top];
+            let mut pending: Option<String> = None;
+            {
+                let state = self.state.borrow();
+                expanded.walk(&mut |e| {
+                    if let (None, Expr::Param(name)) = (&pending, e) {
+                        if self.defs.contains_key(name)
+                            && !matches!(state.get(name), Some(Slot::Done(_)))
+                        {
+                            pending = Some(name.clone());
+                        }
+                    }
+                });
+            }
+            if let Some(dep) = pending {
+                if matches!(self.state.borrow().get(&dep), Some(Slot::InProgress)) {
+                    let dep_loc = match self.defs.get(&dep) {
+                        Some(Def::Expr(_, _, dep_loc)) => dep_loc,
+                        _ => loc,
+                    };
+                    return Err(NetlistError::new(
+                        dep_loc,
+                        ErrorKind::CircularParameter,
+                        dep,
+                    ));
+                }
+                stack.push(dep);
+                continue;
+            }
+            let value = self.evaluate(expanded, text, loc)?;
+            self.state.borrow_mut().insert(top, Slot::Done(value));
+            stack.pop();
+            if stack.is_empty() {
+                return Ok(value);
+            }
+        }
+        unreachable!("the root parameter ends the loop")
+    }
+
+    /// The value of an expression whose `.func`s are inlined, numparam's way.
+    fn evaluate(&self, expr: &Expr, text: &str, loc: &SourceLoc) -> Result<f64> {
+        let quantity = |what: String| {
+            NetlistError::new(
+                loc,
+                ErrorKind::Expression(format!(
+                    "`{what}` is a simulation quantity: not allowed in a parameter or value expression"
+                )),
+                text,
+            )
+        };
+        expr.eval(Dialect::Numparam, &mut |leaf| match leaf {
+            Expr::Param(name) if Var::lookup(name).is_some() => {
+                Err(EvalError::Netlist(quantity(name.clone())))
+            }
+            Expr::Param(name) => self.param(name, loc).map_err(EvalError::Netlist),
+            other => Err(EvalError::Netlist(quantity(other.to_string()))),
+        })
+        .map_err(|err| match err {
+            EvalError::Expr(e) => {
+                NetlistError::new(loc, ErrorKind::Expression(e.to_string()), text)
+            }
+            EvalError::Netlist(e) => e,
+        })
+    }
+
+    /// The value of a parsed parameter or value expression.
+    fn eval(&self, expr: &Expr, text: &str, loc: &SourceLoc) -> Result<f64> {
+        let expanded = self.inline(expr, text, loc)?;
+        self.evaluate(&expanded, text, loc)
+    }
+
+    /// A run-time expression as the engine gets it: `.func`s inlined,
+    /// parameters replaced by their values, `time`/`temper`/`hertz` as
+    /// variables, probes naming flattened nodes and elements.
+    fn runtime(&self, expr: &Expr, text: &str, loc: &SourceLoc) -> Result<Expr> {
+        let expanded = self.inline(expr, text, loc)?;
+        expanded.map_leaves(&mut |leaf| {
+            Ok(match leaf {
+                Expr::Param(name) => match Var::lookup(&name) {
+                    Some(var) => Expr::Var(var),
+                    None => Expr::Num(self.param(&name, loc)?),
+                },
+                Expr::Probe(Probe::Voltage(a, b)) => {
+                    Expr::Probe(Probe::Voltage(self.node(&a), b.map(|b| self.node(&b))))
+                }
+                Expr::Probe(Probe::Current(name)) => {
+                    Expr::Probe(Probe::Current(self.element_name(&name)))
+                }
+                other => other,
             })
+        })
     }
 
     /// The numeric value of one token: a SPICE number or an expression.
@@ -283,6 +448,10 @@ impl Elaborator {
                 Some('v' | 'i') => self.source(stmt, scope)?,
                 Some('d') => self.diode(stmt, scope)?,
                 Some('m') => self.mosfet(stmt, scope)?,
+                Some('b') => self.behavioral_source(stmt, scope)?,
+                Some('e' | 'g') if expression_form(stmt).is_some() => {
+                    self.expression_controlled_source(stmt, scope)?
+                }
                 Some('y') if name == "ymemristor" => self.memristor(stmt, scope)?,
                 _ => {
                     return Err(NetlistError::new(
@@ -495,6 +664,18 @@ impl Elaborator {
         let nodes = Self::nodes(stmt, scope, 1, 2)?;
         let args = Args::split(stmt, &stmt.tokens[3..])?;
         args.no_flags(stmt)?;
+        if let Some((expr, text)) = args.runtime_value(stmt, &["r", "resistance"])? {
+            args.only(stmt, &["r", "resistance"], "a resistor")?;
+            // ngspice's transformation: a B source `I = V(n+,n-)/(expr)`.
+            let resistance = scope.runtime(&expr, &text, &stmt.loc)?;
+            let voltage = Expr::Probe(Probe::Voltage(nodes[0].clone(), Some(nodes[1].clone())));
+            let expr = Expr::Binary(BinOp::Div, Box::new(voltage), Box::new(resistance));
+            let kind = ElementKind::Behavioral {
+                quantity: Behavior::Current,
+                expr,
+            };
+            return self.push(stmt, scope.element_name(&name), nodes, kind);
+        }
         let mut resistance = args.single_value(stmt, scope, &["r", "resistance"], "resistance")?;
         args.only(stmt, &["r", "resistance"], "a resistor")?;
         if resistance == 0.0 {
@@ -517,6 +698,26 @@ impl Elaborator {
         let nodes = Self::nodes(stmt, scope, 1, 2)?;
         let args = Args::split(stmt, &stmt.tokens[3..])?;
         args.no_flags(stmt)?;
+        if let Some((expr, text)) = args.runtime_value(stmt, &["c", "capacitance", "q"])? {
+            args.only(stmt, &["c", "capacitance", "q", "ic"], "a capacitor")?;
+            // ngspice 39 decides by the text `c=` on the line (so `ic=`
+            // counts): a capacitance `i = C·dv/dt`, else a charge `i = dq/dt`.
+            let named = |key: &str| args.named.iter().any(|(k, _)| k == key);
+            let quantity = if !named("q") && (named("c") || named("ic")) {
+                Behavior::Capacitance
+            } else {
+                Behavior::Charge
+            };
+            if named("ic") {
+                self.warn(
+                    &stmt.loc,
+                    format!("{name}: `ic` ignored on an expression capacitor, as ngspice does"),
+                );
+            }
+            let expr = scope.runtime(&expr, &text, &stmt.loc)?;
+            let kind = ElementKind::Behavioral { quantity, expr };
+            return self.push(stmt, scope.element_name(&name), nodes, kind);
+        }
         let capacitance = args.single_value(stmt, scope, &["c", "capacitance"], "capacitance")?;
         args.only(stmt, &["c", "capacitance", "ic"], "a capacitor")?;
         let ic = args.named(stmt, scope, "ic")?;
@@ -735,6 +936,71 @@ impl Elaborator {
                 instance,
             },
         )
+    }
+
+    /// `Bname n+ n- V=expr` or `I=expr` (braces optional).
+    fn behavioral_source(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let rest = after_words(&stmt.text, 3);
+        let lower = rest.to_ascii_lowercase();
+        let quantity = match lower.chars().next() {
+            Some('v') => Behavior::Voltage,
+            Some('i') => Behavior::Current,
+            _ => {
+                return Err(NetlistError::new(
+                    &stmt.loc,
+                    ErrorKind::Missing("`V=expr` or `I=expr` of the B source".into()),
+                    rest,
+                ))
+            }
+        };
+        let Some(body) = rest[1..].trim_start().strip_prefix('=') else {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Missing("`=` after `V`/`I` of the B source".into()),
+                rest,
+            ));
+        };
+        let expr = self.behavioral_expr(stmt, scope, body)?;
+        let kind = ElementKind::Behavioral { quantity, expr };
+        self.push(stmt, scope.element_name(&name), nodes, kind)
+    }
+
+    /// `E n+ n- value={expr}` / `vol={expr}` and `G n+ n- value={expr}` /
+    /// `cur={expr}`: ngspice runs them as B sources; the element keeps its
+    /// name (and an E its branch current `i(ename)`).
+    fn expression_controlled_source(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
+        let name = stmt.head();
+        let nodes = Self::nodes(stmt, scope, 1, 2)?;
+        let Some((quantity, body)) = expression_form(stmt) else {
+            unreachable!("dispatched on expression_form")
+        };
+        let expr = self.behavioral_expr(stmt, scope, body)?;
+        let kind = ElementKind::Behavioral { quantity, expr };
+        self.push(stmt, scope.element_name(&name), nodes, kind)
+    }
+
+    /// Parses and resolves the expression of a behavioural element. Inner
+    /// `{...}` act as parentheses (ngspice substitutes them first).
+    fn behavioral_expr(&mut self, stmt: &Stmt, scope: &Scope, body: &str) -> Result<Expr> {
+        let text = strip_braces(body.trim());
+        let text: String = text
+            .chars()
+            .map(|c| match c {
+                '{' => '(',
+                '}' => ')',
+                other => other,
+            })
+            .collect();
+        let parsed = expr::parse(&text).map_err(|e| {
+            NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Expression(e.to_string()),
+                text.clone(),
+            )
+        })?;
+        scope.runtime(&parsed, &text, &stmt.loc)
     }
 
     fn directive(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
@@ -1011,13 +1277,20 @@ impl Elaborator {
                         e.name == *name
                             && matches!(
                                 e.kind,
-                                ElementKind::VoltageSource(_) | ElementKind::Memristor { .. }
+                                ElementKind::VoltageSource(_)
+                                    | ElementKind::Memristor { .. }
+                                    | ElementKind::Behavioral {
+                                        quantity: Behavior::Voltage,
+                                        ..
+                                    }
                             )
                     });
                     if !ok {
                         return Err(NetlistError::new(
                             &stmt.loc,
-                            ErrorKind::NoSuch("voltage source or memristor".into()),
+                            ErrorKind::NoSuch(
+                                "voltage source, B/E voltage source or memristor".into(),
+                            ),
                             text,
                         ));
                     }
@@ -1071,6 +1344,42 @@ impl Elaborator {
         }
         Ok(OutputVector::Voltage(a, b))
     }
+}
+
+/// The text after the first `n` whitespace-separated words of `line`.
+fn after_words(line: &str, n: usize) -> &str {
+    let mut rest = line.trim_start();
+    for _ in 0..n {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest
+}
+
+/// The expression form of an E or G line (`value=`, E's `vol=`, G's
+/// `cur=`; the `=` may be left out before `{`): what it sets and the
+/// expression text. `None` for the linear forms.
+fn expression_form(stmt: &Stmt) -> Option<(Behavior, &str)> {
+    let rest = after_words(&stmt.text, 3);
+    let lower = rest.to_ascii_lowercase();
+    let (keyword, quantity) = match stmt.head().chars().next() {
+        Some('e') => (["value", "vol"], Behavior::Voltage),
+        _ => (["value", "cur"], Behavior::Current),
+    };
+    for key in keyword {
+        if let Some(after) = lower.strip_prefix(key) {
+            let skipped = after.len() - after.trim_start().len();
+            let after = after.trim_start();
+            let body = &rest[key.len() + skipped..];
+            if let Some(body) = body.strip_prefix('=') {
+                return Some((quantity, body));
+            }
+            if after.starts_with('{') || after.starts_with('\'') {
+                return Some((quantity, body));
+            }
+        }
+    }
+    None
 }
 
 fn set_once(stmt: &Stmt, slot: &mut Option<f64>, value: f64, what: &str) -> Result<()> {
@@ -1430,6 +1739,44 @@ impl<'t> Args<'t> {
                 ))
             }
         }
+    }
+
+    /// The value given positionally or as one of `keys` when it is an
+    /// expression of simulation quantities (`{V(c)*1k}`), with its text.
+    fn runtime_value(&self, stmt: &Stmt, keys: &[&str]) -> Result<Option<(Expr, String)>> {
+        let named = self
+            .named
+            .iter()
+            .filter(|(k, _)| keys.contains(&k.as_str()))
+            .map(|(_, v)| *v);
+        let Some(Token::Expr(text)) = self.positional.iter().copied().chain(named).next() else {
+            return Ok(None);
+        };
+        let expr = expr::parse(text).map_err(|e| {
+            NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Expression(e.to_string()),
+                text.clone(),
+            )
+        })?;
+        if !expr.is_runtime() {
+            return Ok(None);
+        }
+        if self.positional.len()
+            + self
+                .named
+                .iter()
+                .filter(|(k, _)| keys.contains(&k.as_str()))
+                .count()
+            > 1
+        {
+            return Err(NetlistError::new(
+                &stmt.loc,
+                ErrorKind::Unexpected(": more than one value".into()),
+                text.clone(),
+            ));
+        }
+        Ok(Some((expr, text.clone())))
     }
 
     fn named(&self, stmt: &Stmt, scope: &Scope, key: &str) -> Result<Option<f64>> {

@@ -33,7 +33,7 @@ pub enum ErrorKind {
     OrphanContinuation,
     #[error("unterminated {0}")]
     Unterminated(&'static str),
-    #[error("unknown element type (supported: R C V I D M X YMEMRISTOR)")]
+    #[error("unknown element type (supported: R C V I D M X B YMEMRISTOR, E/G with value=)")]
     UnknownElement,
     #[error("unknown directive")]
     UnknownDirective,

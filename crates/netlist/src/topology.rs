@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::circuit::{Analysis, Circuit, Element, ElementKind};
+use crate::circuit::{Analysis, Behavior, Circuit, Element, ElementKind};
 use crate::error::{ErrorKind, NetlistError};
 
 /// Union-find over node indices.
@@ -35,7 +35,19 @@ fn dc_paths(element: &Element, capacitors_conduct: bool) -> Vec<(usize, usize)> 
         | ElementKind::VoltageSource(_)
         | ElementKind::Diode { .. }
         | ElementKind::Memristor { .. } => vec![(0, 1)],
-        ElementKind::Capacitor { .. } if capacitors_conduct => vec![(0, 1)],
+        // A behavioural current usually depends on its own voltage (a
+        // resistor `r={...}`, a memristor's port); one that does not leaves
+        // the engine a singular matrix to report.
+        ElementKind::Behavioral {
+            quantity: Behavior::Voltage | Behavior::Current,
+            ..
+        } => vec![(0, 1)],
+        ElementKind::Capacitor { .. }
+        | ElementKind::Behavioral {
+            quantity: Behavior::Capacitance | Behavior::Charge,
+            ..
+        } if capacitors_conduct => vec![(0, 1)],
+        ElementKind::Behavioral { .. } => vec![],
         // Channel and bulk junctions join drain, source and bulk; the gate is insulated.
         ElementKind::Mosfet { .. } => vec![(0, 2), (2, 3)],
         ElementKind::Capacitor { .. } | ElementKind::CurrentSource(_) => vec![],
@@ -122,7 +134,15 @@ fn voltage_loops(circuit: &Circuit, index: &HashMap<&str, usize>) -> Result<(), 
     };
     let mut adjacency: HashMap<usize, Vec<(usize, &str)>> = HashMap::new();
     for element in &circuit.elements {
-        if !matches!(element.kind, ElementKind::VoltageSource(_)) {
+        let voltage_defined = matches!(
+            element.kind,
+            ElementKind::VoltageSource(_)
+                | ElementKind::Behavioral {
+                    quantity: Behavior::Voltage,
+                    ..
+                }
+        );
+        if !voltage_defined {
             continue;
         }
         let (a, b) = (

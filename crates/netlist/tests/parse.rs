@@ -343,7 +343,7 @@ fn errors_name_file_line_and_token() {
     let err = parse_err("t\nr1 a 0 1k\n\nq1 a b c qmod\n.op\n");
     assert_eq!(
         err.to_string(),
-        "deck.cir:4: unknown element type (supported: R C V I D M X YMEMRISTOR) (q1)"
+        "deck.cir:4: unknown element type (supported: R C V I D M X B YMEMRISTOR, E/G with value=) (q1)"
     );
     let err = parse_err("t\nr1 a 0 {x}\n.param x={y+1}\n.param y={2*x}\n.op\n");
     assert_eq!(err.kind, ErrorKind::CircularParameter);

@@ -98,6 +98,9 @@ impl Simulator {
             for d in &mut devices {
                 d.setup(&mut setup);
             }
+            for d in &mut devices {
+                d.setup_references(&mut setup)?;
+            }
         }
         let pattern = pattern.finish(unknowns.len());
         let nonlinear = devices.iter().any(|d| d.is_nonlinear());
@@ -421,6 +424,13 @@ impl Simulator {
 
     /// Turns a Newton failure into a named error.
     pub(crate) fn failure(&self, f: NewtonFailure, analysis: &str, at: Option<f64>) -> NodalError {
+        if let Some(message) = self.devices.iter().find_map(|d| d.fault()) {
+            return NodalError::Evaluation {
+                analysis: analysis.into(),
+                at,
+                message,
+            };
+        }
         match f {
             NewtonFailure::NoConvergence {
                 iterations,

@@ -116,6 +116,13 @@ pub enum NodalError {
         why: String,
     },
 
+    #[error("{analysis}{}: {message}", at.map(|t| format!(" at {t:e} s")).unwrap_or_default())]
+    Evaluation {
+        analysis: String,
+        at: Option<f64>,
+        message: String,
+    },
+
     #[error("sparse LU failed: {0}")]
     Factorization(String),
 }

@@ -13,6 +13,7 @@
 //! and voltage-source loops are found by graph connectivity and reported
 //! by name before anything is factored.
 
+pub mod compiled_expr;
 pub mod crossbar;
 mod dc;
 pub mod devices;

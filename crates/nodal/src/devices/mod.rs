@@ -4,6 +4,7 @@
 //! its breakpoints; the engine owns the solve, integration history and step
 //! control. Adding a device is one new module plus one arm in [`build`].
 
+mod behavioral;
 mod capacitor;
 mod diode;
 mod isource;
@@ -267,6 +268,19 @@ pub trait Device: Send + std::fmt::Debug {
     /// Registers matrix entries, extra unknowns and state slots.
     fn setup(&mut self, s: &mut Setup<'_>);
 
+    /// Registers what refers to other devices' unknowns (a B source's
+    /// `I(vname)`); runs after every device's [`Device::setup`].
+    fn setup_references(&mut self, _s: &mut Setup<'_>) -> Result<(), NodalError> {
+        Ok(())
+    }
+
+    /// Why the last load could not evaluate the device (a behavioural
+    /// expression out of its domain), as a complete message; asked only
+    /// after a solve failed.
+    fn fault(&self) -> Option<String> {
+        None
+    }
+
     /// Stamps the companion model linearized at iterate `x`. Returns `false`
     /// when the device is not yet self-consistent (voltage limiting applied
     /// or its current prediction missed), which keeps Newton iterating.
@@ -513,6 +527,13 @@ pub fn build(
                         source,
                     })?;
                     Box::new(memristor::Memristor::new(e, map, compact, *x0)?)
+                }
+                ElementKind::Behavioral { quantity, expr } => {
+                    // ngspice's default temperature, 27 °C, unless `.options temp`.
+                    let temper = c.options.get("temp").copied().unwrap_or(27.0);
+                    Box::new(behavioral::Behavioral::new(
+                        e, map, *quantity, expr, opts.gmin, temper,
+                    )?)
                 }
             })
         })
