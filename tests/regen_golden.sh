@@ -2,7 +2,8 @@
 # Regenerates the ngspice golden outputs used by crates/cli/tests/sim_ngspice.rs.
 #
 # For every deck in netlists/ (except memristor_* decks, which the device
-# tests own) and tests/decks/, runs
+# tests own), in netlists/memristor_models/ (except the *_ymem.cir and *_xyce.cir
+# twins, which use YMEMRISTOR, a device ngspice lacks) and in tests/decks/, runs
 #     SPICE_ASCIIRAWFILE=1 ngspice -b -r out.raw deck.cir
 # and converts each plot of the ascii raw file (16 significant digits) into
 # tests/golden/<deck>/<kind>.csv with kind = op, dc, ac or tran. The header
@@ -21,8 +22,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 decks=()
-for deck in "$root"/netlists/*.cir "$root"/tests/decks/*.cir; do
-  case "$(basename "$deck")" in memristor*) continue ;; esac
+for deck in "$root"/netlists/*.cir "$root"/netlists/memristor_models/*.cir "$root"/tests/decks/*.cir; do
+  case "$(basename "$deck")" in memristor*|*_ymem.cir|*_xyce.cir) continue ;; esac
   decks+=("$deck")
 done
 

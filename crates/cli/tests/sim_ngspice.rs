@@ -32,22 +32,6 @@ fn floor(column: &str) -> f64 {
     }
 }
 
-/// Linear interpolation of (xs, ys) at x; xs ascending.
-fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
-    let k = xs.partition_point(|&t| t < x);
-    if k == 0 {
-        return ys[0];
-    }
-    if k == xs.len() {
-        return ys[xs.len() - 1];
-    }
-    let (x0, x1) = (xs[k - 1], xs[k]);
-    if x1 == x0 {
-        return ys[k];
-    }
-    ys[k - 1] + (ys[k] - ys[k - 1]) * (x - x0) / (x1 - x0)
-}
-
 /// Compares one analysis of xbar's output with ngspice's; returns the
 /// mismatches.
 fn compare(kind: &str, xbar: &Table, spice: &Table) -> Vec<String> {
@@ -295,6 +279,13 @@ decks! {
     ic_with_uic => "tests/decks/ic_uic.cir",
     deck_syntax_dialect => "tests/decks/syntax_dialect.cir",
     cmos_chain_gear => "tests/decks/cmos_gear.cir",
+    memristor_model_biolek_sine => "netlists/memristor_models/biolek_sine.cir",
+    memristor_model_biolek_pulse => "netlists/memristor_models/biolek_pulse.cir",
+    memristor_model_joglekar_sine => "netlists/memristor_models/joglekar_sine.cir",
+    memristor_model_joglekar_pulse => "netlists/memristor_models/joglekar_pulse.cir",
+    memristor_model_yakopcic_sine => "netlists/memristor_models/yakopcic_sine.cir",
+    memristor_model_yakopcic_pulse => "netlists/memristor_models/yakopcic_pulse.cir",
+    memristor_model_mms_sine => "netlists/memristor_models/mms_sine.cir",
 }
 
 /// xbar's accepted time points (from `xbar sim`'s summary line) against
@@ -304,7 +295,7 @@ decks! {
 #[test]
 fn accepted_time_points_within_twice_ngspice() {
     let mut table = Vec::new();
-    for dir in ["netlists", "tests/decks"] {
+    for dir in ["netlists", "netlists/memristor_models", "tests/decks"] {
         for entry in std::fs::read_dir(repo().join(dir)).unwrap() {
             let deck = entry.unwrap().path();
             let name = deck.file_stem().unwrap().to_string_lossy().to_string();

@@ -7,15 +7,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::{CompactModel, LinearIonDrift, StanfordPku, Vteam, Yakopcic};
+use crate::mms::Mms;
+use crate::{CompactModel, LinearIonDrift, Pershin, StanfordPku, Vteam, Yakopcic};
 
 /// Why a model card could not become a device model.
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
     #[error(
-        "memristor model card has no `model=` kind (expected lid, vteam, yakopcic or stanford_pku)"
+        "memristor model card has neither `model=` (lid, vteam, yakopcic, stanford_pku, pershin, \
+         mms) nor Xyce's `level=` (2, 3, 5)"
     )]
     MissingKind,
+    #[error("memristor model card gives both `model=` (xbar) and `level=` (Xyce): give one")]
+    KindAndLevel,
+    #[error("Xyce memristor level {level} {why}")]
+    XyceLevel { level: f64, why: String },
+    #[error("memristor parameter `{name}` {why}")]
+    Unsupported { name: String, why: String },
     #[error("unknown memristor model kind `{0}`")]
     UnknownKind(String),
     #[error("memristor parameter `{name}` = {value} is invalid: {why}")]
@@ -43,11 +51,16 @@ pub fn from_card(
     words: &BTreeMap<String, String>,
     params: &BTreeMap<String, f64>,
 ) -> Result<Box<dyn CompactModel>, CardError> {
-    let kind = words.get("model").ok_or(CardError::MissingKind)?;
+    let kind = match (words.get("model"), params.contains_key("level")) {
+        (Some(_), true) => return Err(CardError::KindAndLevel),
+        (None, true) => return crate::xyce::from_level(words, params),
+        (None, false) => return Err(CardError::MissingKind),
+        (Some(kind), false) => kind,
+    };
     let allowed_words: &[&str] = match kind.as_str() {
         "lid" => &["model", "window"],
         "vteam" => &["model", "window", "rmodel"],
-        "yakopcic" | "stanford_pku" => &["model"],
+        "yakopcic" | "stanford_pku" | "pershin" | "mms" => &["model"],
         other => return Err(CardError::UnknownKind(other.to_string())),
     };
     if let Some(extra) = words.keys().find(|k| !allowed_words.contains(&k.as_str())) {
@@ -62,8 +75,10 @@ pub fn from_card(
             word("rmodel"),
             &mut reader,
         )?),
-        "yakopcic" => Box::new(Yakopcic::from_params(&mut reader)?),
+        "yakopcic" => Box::new(Yakopcic::from_params(&mut reader, &Yakopcic::OBLEA)?),
         "stanford_pku" => Box::new(StanfordPku::from_params(&mut reader)?),
+        "pershin" => Box::new(Pershin::from_params(&mut reader)?),
+        "mms" => Box::new(Mms::from_params(&mut reader, &Mms::KNOWM_SUBCIRCUIT)?),
         other => return Err(CardError::UnknownKind(other.to_string())),
     };
     reader.finish()?;
@@ -78,7 +93,7 @@ pub(crate) struct ParamReader<'a> {
 }
 
 impl<'a> ParamReader<'a> {
-    fn new(params: &'a BTreeMap<String, f64>) -> Self {
+    pub(crate) fn new(params: &'a BTreeMap<String, f64>) -> Self {
         Self {
             params,
             used: BTreeSet::new(),
@@ -150,7 +165,12 @@ impl<'a> ParamReader<'a> {
         }
     }
 
-    fn finish(self) -> Result<(), CardError> {
+    /// Whether the card gives `name`.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.params.contains_key(name)
+    }
+
+    pub(crate) fn finish(self) -> Result<(), CardError> {
         match self.params.keys().find(|k| !self.used.contains(k.as_str())) {
             Some(extra) => Err(CardError::UnknownParameter(extra.clone())),
             None => Ok(()),

@@ -3,8 +3,11 @@
 //! what `xbar-nodal` needs to stamp it ([`CompactModel`]) and nothing more.
 //!
 //! - Compact models: [`LinearIonDrift`] (HP, Joglekar/Biolek windows),
-//!   [`Vteam`], [`Yakopcic`], [`StanfordPku`]; built from a netlist card with
-//!   [`from_card`] or from `models/*.toml` with [`load_model`].
+//!   [`Vteam`] (and current-controlled TEAM), [`Yakopcic`], [`StanfordPku`],
+//!   [`Pershin`] (Pershin/Di Ventra threshold), [`Mms`] (Knowm's mean
+//!   metastable switch); built from a netlist card with [`from_card`] (xbar's
+//!   `model=` cards and Xyce's `level=` cards, see [`xyce`]) or from
+//!   `models/*.toml` with [`load_model`].
 //! - [`integrate`]: one device under a voltage waveform (I-V loops, pulses).
 //! - [`program`]: pulse trains, write-verify, populations, quantisation.
 //! - [`drift`] and [`stats`]: seeded statistical non-idealities of a whole
@@ -36,20 +39,25 @@ pub mod card;
 pub mod drift;
 pub mod integrate;
 pub mod lid;
+pub mod mms;
 pub mod model;
+pub mod pershin;
 pub mod program;
 pub mod stanford_pku;
 pub mod stats;
 pub mod vteam;
+pub mod xyce;
 pub mod yakopcic;
 
 pub use card::{from_card, load_card, load_model, Card, CardError, LoadError};
 pub use drift::{load_drift_preset, Drift, DriftPreset};
 pub use integrate::{simulate, Drive, IntegrateError, Sample, Tolerances};
 pub use lid::{LinearIonDrift, Window};
+pub use mms::Mms;
 pub use model::CompactModel;
+pub use pershin::Pershin;
 pub use program::{levels, pulse_train, quantize, write_verify, Population, WriteVerify};
 pub use stanford_pku::StanfordPku;
 pub use stats::{ArrayConductances, Compensation, NonIdealConfig, NonIdealError};
-pub use vteam::{ResistanceLaw, Vteam, VteamWindow};
+pub use vteam::{Control, ResistanceLaw, Vteam, VteamWindow};
 pub use yakopcic::Yakopcic;

@@ -1,10 +1,13 @@
 //! VTEAM: Voltage ThrEshold Adaptive Memristor model, Kvatinsky, Ramadan,
-//! Friedman & Kolodny, IEEE TCAS-II 62(8), 786 (2015).
+//! Friedman & Kolodny, IEEE TCAS-II 62(8), 786 (2015), and its current-
+//! controlled parent TEAM (Kvatinsky, Friedman, Kolodny & Weiser, IEEE
+//! TCAS-I 60(1), 211 (2013)), the model of Xyce's memristor level 2.
 //!
-//! State `w` (metres) in `[w_on, w_off]`:
-//! `dw/dt = k_off (v/v_off - 1)^alpha_off f_off(w)` for `v > v_off > 0`,
-//! `dw/dt = k_on (v/v_on - 1)^alpha_on f_on(w)` for `v < v_on < 0`, else 0.
-//! Positive voltage drives the device OFF (towards `w_off`, `R_off`).
+//! State `w` (metres) in `[w_on, w_off]`; with the drive `d` the voltage
+//! (VTEAM) or the current `v / R(w)` (TEAM):
+//! `dw/dt = k_off (d/d_off - 1)^alpha_off f_off(w)` for `d > d_off > 0`,
+//! `dw/dt = k_on (d/d_on - 1)^alpha_on f_on(w)` for `d < d_on < 0`, else 0.
+//! Positive drive moves the device OFF (towards `w_off`, `R_off`).
 
 use crate::card::{bad, CardError, ParamReader};
 use crate::CompactModel;
@@ -18,17 +21,32 @@ pub enum ResistanceLaw {
     Exponential,
 }
 
-/// Window functions the VTEAM paper lists for `f_on`/`f_off`.
+/// What the thresholds compare: VTEAM's voltage or TEAM's current.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Control {
+    /// Thresholds in volts (VTEAM).
+    Voltage,
+    /// Thresholds in amperes on the device current `v / R(w)` (TEAM).
+    Current,
+}
+
+/// Window functions the VTEAM paper lists for `f_on`/`f_off`. Joglekar and
+/// Biolek act on `x = (w - origin) / span`: the card's `won` and
+/// `woff - won`, or, from an Xyce card, `0` and its `D`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum VteamWindow {
     None,
-    /// Joglekar `1 - (2 x - 1)^(2p)` on the normalised state.
+    /// Joglekar `1 - (2 x - 1)^(2p)`.
     Joglekar {
         p: f64,
+        origin: f64,
+        span: f64,
     },
-    /// Biolek `1 - (x - stp(-v))^(2p)` on the normalised state.
+    /// Biolek `1 - (x - stp(-d))^(2p)`.
     Biolek {
         p: f64,
+        origin: f64,
+        span: f64,
     },
     /// Kvatinsky's TEAM window: `f_off = exp(-exp((w - a_off)/w_c))`,
     /// `f_on = exp(-exp(-(w - a_on)/w_c))`.
@@ -52,9 +70,10 @@ pub struct Vteam {
     pub k_off: f64,
     pub alpha_on: f64,
     pub alpha_off: f64,
-    /// Threshold voltages: `v_on < 0 < v_off`.
-    pub v_on: f64,
-    pub v_off: f64,
+    pub control: Control,
+    /// Thresholds, volts or amperes as `control` says: `d_on < 0 < d_off`.
+    pub d_on: f64,
+    pub d_off: f64,
     pub law: ResistanceLaw,
     pub window: VteamWindow,
     pub w0: f64,
@@ -104,8 +123,16 @@ impl Vteam {
         };
         let window = match window.unwrap_or("none") {
             "none" => VteamWindow::None,
-            "joglekar" => VteamWindow::Joglekar { p },
-            "biolek" => VteamWindow::Biolek { p },
+            "joglekar" => VteamWindow::Joglekar {
+                p,
+                origin: w_on,
+                span: w_off - w_on,
+            },
+            "biolek" => VteamWindow::Biolek {
+                p,
+                origin: w_on,
+                span: w_off - w_on,
+            },
             "kvatinsky" => VteamWindow::Kvatinsky { a_on, a_off, w_c },
             other => {
                 return Err(CardError::BadWord {
@@ -124,8 +151,9 @@ impl Vteam {
             k_off,
             alpha_on,
             alpha_off,
-            v_on,
-            v_off,
+            control: Control::Voltage,
+            d_on: v_on,
+            d_off: v_off,
             law,
             window,
             w0,
@@ -146,13 +174,14 @@ impl Vteam {
     }
 
     fn window_value(&self, w: f64, towards_off: bool) -> f64 {
-        let x = self.normalised(w);
         match self.window {
             VteamWindow::None => 1.0,
-            VteamWindow::Joglekar { p } => 1.0 - (2.0 * x - 1.0).abs().powf(2.0 * p),
-            VteamWindow::Biolek { p } => {
+            VteamWindow::Joglekar { p, origin, span } => {
+                1.0 - (2.0 * (w - origin) / span - 1.0).abs().powf(2.0 * p)
+            }
+            VteamWindow::Biolek { p, origin, span } => {
                 let s = if towards_off { 0.0 } else { 1.0 };
-                1.0 - (x - s).abs().powf(2.0 * p)
+                1.0 - ((w - origin) / span - s).abs().powf(2.0 * p)
             }
             VteamWindow::Kvatinsky { a_on, a_off, w_c } => {
                 if towards_off {
@@ -164,12 +193,33 @@ impl Vteam {
         }
     }
 
-    /// Velocity without window, m/s: zero between the thresholds.
-    pub fn bare_rate(&self, v: f64) -> f64 {
-        if v > self.v_off {
-            self.k_off * (v / self.v_off - 1.0).powf(self.alpha_off)
-        } else if v < self.v_on {
-            self.k_on * (v / self.v_on - 1.0).powf(self.alpha_on)
+    /// What the thresholds compare at `(v, w)`: the voltage or the current.
+    fn drive(&self, v: f64, w: f64) -> f64 {
+        match self.control {
+            Control::Voltage => v,
+            Control::Current => v / self.resistance(w),
+        }
+    }
+
+    /// Velocity without window at drive `d` (see [`Control`]), m/s: zero
+    /// between the thresholds.
+    pub fn bare_rate(&self, d: f64) -> f64 {
+        if d > self.d_off {
+            self.k_off * (d / self.d_off - 1.0).powf(self.alpha_off)
+        } else if d < self.d_on {
+            self.k_on * (d / self.d_on - 1.0).powf(self.alpha_on)
+        } else {
+            0.0
+        }
+    }
+
+    /// `d(bare_rate)/dd`.
+    fn bare_rate_dd(&self, d: f64) -> f64 {
+        if d > self.d_off {
+            self.k_off * self.alpha_off / self.d_off
+                * (d / self.d_off - 1.0).powf(self.alpha_off - 1.0)
+        } else if d < self.d_on {
+            self.k_on * self.alpha_on / self.d_on * (d / self.d_on - 1.0).powf(self.alpha_on - 1.0)
         } else {
             0.0
         }
@@ -186,7 +236,7 @@ impl CompactModel for Vteam {
     }
 
     fn state_rate(&self, v: f64, w: f64) -> f64 {
-        let rate = self.bare_rate(v);
+        let rate = self.bare_rate(self.drive(v, w));
         if rate == 0.0 {
             return 0.0;
         }
@@ -206,15 +256,16 @@ impl CompactModel for Vteam {
     }
 
     fn state_rate_dv(&self, v: f64, w: f64) -> f64 {
-        let d = if v > self.v_off {
-            self.k_off * self.alpha_off / self.v_off
-                * (v / self.v_off - 1.0).powf(self.alpha_off - 1.0)
-        } else if v < self.v_on {
-            self.k_on * self.alpha_on / self.v_on * (v / self.v_on - 1.0).powf(self.alpha_on - 1.0)
-        } else {
-            return 0.0;
+        let d = self.drive(v, w);
+        let dd_dv = match self.control {
+            Control::Voltage => 1.0,
+            Control::Current => 1.0 / self.resistance(w),
         };
-        d * self.window_value(w, v > 0.0)
+        let slope = self.bare_rate_dd(d);
+        if slope == 0.0 {
+            return 0.0;
+        }
+        slope * dd_dv * self.window_value(w, d > 0.0)
     }
 
     fn read_conductance(&self, _v_read: f64, w: f64) -> f64 {

@@ -29,27 +29,76 @@ pub struct Yakopcic {
 }
 
 impl Yakopcic {
-    /// Card parameters `a1 a2 b vp vn ap an xp xn alphap alphan eta x0`;
-    /// defaults: the fit to Oblea et al.'s Ag-chalcogenide device (2011, Table I).
-    pub(crate) fn from_params(r: &mut ParamReader<'_>) -> Result<Self, CardError> {
-        let eta = r.finite("eta", 1.0)?;
+    /// The fit to Oblea et al.'s Ag-chalcogenide device (2011, Table I): the
+    /// defaults of xbar's `model=yakopcic` card.
+    pub const OBLEA: Yakopcic = Yakopcic {
+        a1: 0.17,
+        a2: 0.17,
+        b: 0.05,
+        vp: 0.16,
+        vn: 0.15,
+        ap: 4000.0,
+        an: 4000.0,
+        xp: 0.3,
+        xn: 0.5,
+        alphap: 1.0,
+        alphan: 5.0,
+        eta: 1.0,
+        x0: 0.11,
+    };
+
+    /// Xyce's defaults for its memristor level 3 (Reference Guide, "MemristorYakopcic
+    /// Device Model Parameters"; `XO` 0).
+    pub const XYCE: Yakopcic = Yakopcic {
+        a1: 1.0,
+        a2: 1.0,
+        b: 1.0,
+        vp: 0.01,
+        vn: -0.01,
+        ap: 1.0,
+        an: 1.0,
+        xp: 1.0,
+        xn: 1.0,
+        alphap: 1.0,
+        alphan: 1.0,
+        eta: 1.0,
+        x0: 0.0,
+    };
+
+    /// Card parameters `a1 a2 b vp vn ap an xp xn alphap alphan eta x0`,
+    /// taking the missing ones from `defaults`. `vn` is the magnitude of the
+    /// negative threshold: no motion for `-vn <= V <= vp`.
+    pub(crate) fn from_params(
+        r: &mut ParamReader<'_>,
+        defaults: &Yakopcic,
+    ) -> Result<Self, CardError> {
+        let eta = r.finite("eta", defaults.eta)?;
         if eta != 1.0 && eta != -1.0 {
             return Err(bad("eta", eta, "must be +1 or -1"));
         }
+        let vp = r.finite("vp", defaults.vp)?;
+        let vn = r.finite("vn", defaults.vn)?;
+        if vp < -vn {
+            return Err(bad(
+                "vp",
+                vp,
+                &format!("must be >= -vn = {} (the thresholds overlap)", -vn),
+            ));
+        }
         Ok(Self {
-            a1: r.positive("a1", 0.17)?,
-            a2: r.positive("a2", 0.17)?,
-            b: r.positive("b", 0.05)?,
-            vp: r.non_negative("vp", 0.16)?,
-            vn: r.non_negative("vn", 0.15)?,
-            ap: r.non_negative("ap", 4000.0)?,
-            an: r.non_negative("an", 4000.0)?,
-            xp: r.in_range("xp", 0.3, 0.0, 1.0 - 1e-12)?,
-            xn: r.in_range("xn", 0.5, 0.0, 1.0 - 1e-12)?,
-            alphap: r.non_negative("alphap", 1.0)?,
-            alphan: r.non_negative("alphan", 5.0)?,
+            a1: r.positive("a1", defaults.a1)?,
+            a2: r.positive("a2", defaults.a2)?,
+            b: r.positive("b", defaults.b)?,
+            vp,
+            vn,
+            ap: r.non_negative("ap", defaults.ap)?,
+            an: r.non_negative("an", defaults.an)?,
+            xp: r.in_range("xp", defaults.xp, 0.0, 1.0)?,
+            xn: r.in_range("xn", defaults.xn, 0.0, 1.0)?,
+            alphap: r.non_negative("alphap", defaults.alphap)?,
+            alphan: r.non_negative("alphan", defaults.alphan)?,
             eta,
-            x0: r.in_range("x0", 0.11, 0.0, 1.0)?,
+            x0: r.in_range("x0", defaults.x0, 0.0, 1.0)?,
         })
     }
 
@@ -75,15 +124,18 @@ impl Yakopcic {
     }
 
     /// State-dependent motion `f(x)` for motion in the direction of `eta V`.
+    /// Both branches meet at 1 where they join, so the strict comparisons
+    /// change no value; they keep `xp = 1` and `xn = 1` (Xyce's defaults)
+    /// out of the `0/0` of `w_p` and `w_n`.
     pub fn motion(&self, x: f64, eta_v: f64) -> f64 {
         if eta_v > 0.0 {
-            if x >= self.xp {
+            if x > self.xp {
                 let wp = (self.xp - x) / (1.0 - self.xp) + 1.0;
                 (-self.alphap * (x - self.xp)).exp() * wp
             } else {
                 1.0
             }
-        } else if x <= 1.0 - self.xn {
+        } else if x < 1.0 - self.xn {
             let wn = x / (1.0 - self.xn);
             (self.alphan * (x + self.xn - 1.0)).exp() * wn
         } else {

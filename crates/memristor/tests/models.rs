@@ -280,7 +280,7 @@ fn cards_reject_bad_parameters_by_name() {
 
 #[test]
 fn model_files_load_and_bad_files_name_the_problem() {
-    for name in ["lid", "vteam", "yakopcic", "stanford_pku"] {
+    for name in ["lid", "vteam", "yakopcic", "stanford_pku", "pershin", "mms"] {
         let m = load_model(&root().join(format!("models/{name}.toml"))).unwrap();
         assert_eq!(m.kind(), name);
         let (lo, hi) = m.state_bounds();
@@ -307,10 +307,11 @@ fn model_files_load_and_bad_files_name_the_problem() {
 /// The analytic derivatives agree with central differences.
 #[test]
 fn analytic_derivatives_match_finite_differences() {
-    let models: Vec<Box<dyn CompactModel>> = ["lid", "vteam", "yakopcic", "stanford_pku"]
-        .iter()
-        .map(|n| load_model(&root().join(format!("models/{n}.toml"))).unwrap())
-        .collect();
+    let models: Vec<Box<dyn CompactModel>> =
+        ["lid", "vteam", "yakopcic", "stanford_pku", "pershin", "mms"]
+            .iter()
+            .map(|n| load_model(&root().join(format!("models/{n}.toml"))).unwrap())
+            .collect();
     for m in &models {
         let (lo, hi) = m.state_bounds();
         let x = lo + 0.37 * (hi - lo);
@@ -411,4 +412,69 @@ fn vteam_exponential_resistance_and_kvatinsky_window() {
     }
     // Past a_off the OFF motion dies out: at w = 2.9 nm it is below 1e-17 of bare.
     assert!(m.state_rate(0.5, 2.9e-9) < 1e-17 * bare_off);
+}
+
+/// Pershin & Di Ventra 2013, eqs. (1)-(3): above the threshold the
+/// resistance moves at `beta (V - vt) + alpha vt`, below it at `alpha V`, so
+/// under a constant voltage `R(t)` is a straight line until the bound the
+/// drive points at, where it stays; reversing the drive releases it.
+#[test]
+fn pershin_resistance_ramps_at_the_threshold_rate_and_stops_at_its_bound() {
+    let m = load_model(&root().join("models/pershin.toml")).unwrap();
+    assert_eq!(m.state_bounds(), (1e3, 10e3));
+    let (alpha, beta, vt) = (5e9, 2e12, 1.6);
+    let m = card(
+        &[("model", "pershin")],
+        &[("alpha", alpha), ("beta", beta), ("vt", vt)],
+    )
+    .unwrap();
+    // Above threshold: 3 V for 1 ns adds beta (3 - 1.6) + alpha 1.6 per second.
+    let rate = beta * (3.0 - vt) + alpha * vt;
+    let r = hold(m.as_ref(), 3.0, 5e3, 1e-9, &tol()).unwrap();
+    assert!((r - (5e3 + rate * 1e-9)).abs() < 1e-6 * r, "R = {r}");
+    let r = hold(m.as_ref(), -3.0, 5e3, 1e-9, &tol()).unwrap();
+    assert!((r - (5e3 - rate * 1e-9)).abs() < 1e-6 * r, "R = {r}");
+    // Below threshold only alpha acts: 1 V for 100 ns.
+    let r = hold(m.as_ref(), 1.0, 5e3, 100e-9, &tol()).unwrap();
+    assert!((r - (5e3 + alpha * 100e-9)).abs() < 1e-6 * r, "R = {r}");
+    // Driven into R_off it stops there exactly, and leaves it when reversed.
+    assert_eq!(hold(m.as_ref(), 3.0, 9e3, 10e-9, &tol()).unwrap(), 10e3);
+    let r = hold(m.as_ref(), -3.0, 10e3, 1e-9, &tol()).unwrap();
+    assert!((r - (10e3 - rate * 1e-9)).abs() < 1e-6 * r, "R = {r}");
+    // I = V / R.
+    assert_eq!(m.current(2.0, 4e3), 2.0 / 4e3);
+}
+
+/// Molter & Nugent 2016: under a constant voltage the mean switch population
+/// relaxes exponentially, `x(t) = x_inf + (x0 - x_inf) exp(-t (P_on + P_off)/tau)`
+/// with `x_inf = P_on / (P_on + P_off)`; the current is the weighted sum of the
+/// switch current and the Schottky pair.
+#[test]
+fn mms_mean_population_relaxes_to_the_boltzmann_balance() {
+    let m = load_model(&root().join("models/mms.toml")).unwrap();
+    let vt = 1.380649e-23 * 300.15 / 1.602176634e-19;
+    let logistic = |u: f64| 1.0 / (1.0 + (-u).exp());
+    for v in [0.35, 0.27, 0.1, -0.3] {
+        let p_on = logistic((v - 0.27) / vt);
+        let p_off = 1.0 - logistic((v + 0.27) / vt);
+        let x_inf = p_on / (p_on + p_off);
+        let t = 0.7e-4 / (p_on + p_off).max(1e-3);
+        let x0 = if x_inf > 0.5 { 0.05 } else { 0.95 };
+        let x = hold(m.as_ref(), v, x0, t, &tol()).unwrap();
+        let want = x_inf + (x0 - x_inf) * (-t * (p_on + p_off) / 1e-4).exp();
+        assert!(
+            (x - want).abs() < 1e-6,
+            "v = {v}: x = {x}, closed form {want}"
+        );
+    }
+    let (v, x): (f64, f64) = (0.3, 0.4);
+    let switch = v * (x / 500.0 + (1.0 - x) / 1500.0);
+    let schottky = 8e-4 * (4.0 * v).exp() - 8e-4 * (-4.0 * v).exp();
+    let want = 0.8 * switch + 0.2 * schottky;
+    assert!(
+        (m.current(v, x) - want).abs() < 1e-15,
+        "{}",
+        m.current(v, x)
+    );
+    assert_eq!(m.current(0.0, 0.7), 0.0);
 }

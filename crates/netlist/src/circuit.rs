@@ -193,8 +193,14 @@ pub enum ElementKind {
     Bjt { model: String, area: f64 },
     /// `YMEMRISTOR name n+ n- model [x0=...]`. Nodes: n+ n-. The element is
     /// named `name` at the top level and `y.x1.name` inside instance `x1`
-    /// (ngspice's prefix rule with the device letter `y`).
-    Memristor { model: String, x0: Option<f64> },
+    /// (ngspice's prefix rule with the device letter `y`). `instance` holds
+    /// Xyce's instance parameters (`xo`, `ivrelation`, `rinit`, `temp`), which
+    /// belong to the model card of this one element.
+    Memristor {
+        model: String,
+        x0: Option<f64>,
+        instance: BTreeMap<String, f64>,
+    },
     /// Nodes: n+ n-. A behavioural element: `B` sources, `E`/`G` with
     /// `value=`/`vol=`/`cur=`, and resistors and capacitors whose value
     /// depends on the simulation (ngspice turns those into B sources too).

@@ -1458,7 +1458,9 @@ impl Elaborator {
         )
     }
 
-    /// `ymemristor <name> <n+> <n-> <model> [x0=<state>]` (Xyce's spelling).
+    /// `ymemristor <name> <n+> <n-> <model> [x0=<state>] [xo= ivrelation= rinit=
+    /// temp=]` (Xyce's spelling; the last four are Xyce's instance parameters,
+    /// which the model card checks).
     fn memristor(&mut self, stmt: &Stmt, scope: &Scope) -> Result<()> {
         let Some(Token::Word(name)) = stmt.tokens.get(1) else {
             return Err(NetlistError::new(
@@ -1478,15 +1480,30 @@ impl Elaborator {
                 token.text(),
             ));
         }
-        args.only(stmt, &["x0"], "a memristor")?;
+        args.only(stmt, &XYCE_MEMRISTOR_INSTANCE, "a memristor")?;
         let x0 = args.named(stmt, scope, "x0")?;
+        let mut instance = std::collections::BTreeMap::new();
+        for key in &XYCE_MEMRISTOR_INSTANCE[1..] {
+            if let Some(value) = args.named(stmt, scope, key)? {
+                instance.insert(key.to_string(), value);
+            }
+        }
         // ngspice's prefix rule with the device letter `y`: `y.x1.name` inside `x1`.
         let flat = if scope.path.is_empty() {
             name.clone()
         } else {
             format!("y.{}.{name}", scope.path)
         };
-        self.push(stmt, flat, nodes, ElementKind::Memristor { model, x0 })
+        self.push(
+            stmt,
+            flat,
+            nodes,
+            ElementKind::Memristor {
+                model,
+                x0,
+                instance,
+            },
+        )
     }
 
     /// `Bname n+ n- V=expr` or `I=expr` (braces optional).
@@ -2378,6 +2395,11 @@ fn model_ref(
     }
     Ok(model.name.clone())
 }
+
+/// Instance parameters a `YMEMRISTOR` line takes: xbar's `x0` first, then
+/// Xyce's (`xo` of levels 3 and 4, `ivrelation` of level 2, `rinit` and
+/// `temp` of Knowm's level 5).
+const XYCE_MEMRISTOR_INSTANCE: [&str; 5] = ["x0", "xo", "ivrelation", "rinit", "temp"];
 
 /// `.model name type [(] p=v ... [)]`
 fn model_card(stmt: &Stmt, scope: &Scope) -> Result<Model> {

@@ -132,7 +132,8 @@ fn devices_models_and_sources() {
         element(&circuit, "mem1").kind,
         ElementKind::Memristor {
             model: "mr".into(),
-            x0: Some(0.1)
+            x0: Some(0.1),
+            instance: Default::default(),
         }
     );
     // No DC value: ngspice uses the waveform's value at t = 0.

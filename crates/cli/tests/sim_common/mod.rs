@@ -59,6 +59,23 @@ pub fn read_csv(path: &Path) -> Table {
     Table { columns, rows }
 }
 
+/// Linear interpolation of (xs, ys) at x; xs ascending, held constant
+/// outside the range.
+pub fn interpolate(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+    let k = xs.partition_point(|&t| t < x);
+    if k == 0 {
+        return ys[0];
+    }
+    if k == xs.len() {
+        return ys[xs.len() - 1];
+    }
+    let (x0, x1) = (xs[k - 1], xs[k]);
+    if x1 == x0 {
+        return ys[k];
+    }
+    ys[k - 1] + (ys[k] - ys[k - 1]) * (x - x0) / (x1 - x0)
+}
+
 /// Runs ngspice (`program`) in batch mode on `deck` and returns its plots
 /// by kind (`op`, `dc`, `ac`, `tran`).
 pub fn run_ngspice(program: &str, deck: &Path, work: &Path) -> BTreeMap<String, Table> {

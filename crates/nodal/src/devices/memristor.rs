@@ -157,11 +157,15 @@ impl Device for Memristor {
                 let r = self.model.state_rate(v, xs);
                 let rv = self.model.state_rate_dv(v, xs);
                 let rx = self.model.state_rate_dx(v, xs);
-                // dx/dt(x) - g(v, x) = 0, linearized at (v, xs).
-                m.add(self.coupling[4], geq - rx);
-                m.add(self.coupling[2], -rv);
-                m.add(self.coupling[3], rv);
-                m.rhs(Some(self.state), r - rv * v - rx * xs - ceq);
+                // dx/dt(x) - g(v, x) = 0, linearized at (v, xs), divided by
+                // geq: unscaled, this row holds 1/step (1e11 at 10 ps) and
+                // can win the LU's partial pivoting in a node-voltage column,
+                // whose solution then carries its cancellation error.
+                let scale = 1.0 / geq;
+                m.add(self.coupling[4], (geq - rx) * scale);
+                m.add(self.coupling[2], -rv * scale);
+                m.add(self.coupling[3], rv * scale);
+                m.rhs(Some(self.state), (r - rv * v - rx * xs - ceq) * scale);
             }
             (None, _) => {}
         }

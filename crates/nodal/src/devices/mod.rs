@@ -586,9 +586,22 @@ pub fn build(
                 let card = model(c, e, m, &["npn", "pnp"])?;
                 Box::new(bjt::Bjt::new(e, map, card, *area, opts)?)
             }
-            ElementKind::Memristor { model: m, x0 } => {
+            ElementKind::Memristor {
+                model: m,
+                x0,
+                instance,
+            } => {
                 let card = model(c, e, m, &["memristor"])?;
-                let compact = memristors(card).map_err(|source| NodalError::MemristorModel {
+                let resolved = if instance.is_empty() {
+                    memristors(card)
+                } else {
+                    // Xyce's instance parameters complete this element's card.
+                    let mut own = card.clone();
+                    own.params
+                        .extend(instance.iter().map(|(k, v)| (k.clone(), *v)));
+                    memristors(&own)
+                };
+                let compact = resolved.map_err(|source| NodalError::MemristorModel {
                     element: e.name.clone(),
                     model: m.clone(),
                     loc: Box::new(e.loc.clone()),

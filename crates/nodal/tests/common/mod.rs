@@ -156,6 +156,7 @@ impl Deck {
             ElementKind::Memristor {
                 model: model.into(),
                 x0,
+                instance: BTreeMap::new(),
             },
             format!("* memristor {name}"),
         )
