@@ -286,6 +286,9 @@ decks! {
     memristor_model_yakopcic_sine => "netlists/memristor_models/yakopcic_sine.cir",
     memristor_model_yakopcic_pulse => "netlists/memristor_models/yakopcic_pulse.cir",
     memristor_model_mms_sine => "netlists/memristor_models/mms_sine.cir",
+    memristor_model_mms_pulse => "netlists/memristor_models/mms_pulse.cir",
+    memristor_model_pershin_sine => "netlists/memristor_models/pershin_sine.cir",
+    memristor_model_pershin_pulse => "netlists/memristor_models/pershin_pulse.cir",
 }
 
 /// xbar's accepted time points (from `xbar sim`'s summary line) against

@@ -86,37 +86,44 @@ const fn row(
 
 /// Every keyword xbar knows, in table order.
 pub const DIALECT: &[Feature] = &[
-    row(Element, &["r"], Supported, "value or `{expr}`, `r=`; 0 Ω becomes 1 mΩ as in ngspice", "model cards, tc1/tc2, ac="),
-    row(Element, &["c"], Supported, "value or `{expr}`, `ic=` (with `uic`)", "model cards"),
-    row(Element, &["v"], Supported, "dc, pulse, pwl, sin; `ac` magnitude/phase parsed", "exp, sffm, am, trnoise, trrandom"),
+    row(Element, &["r"], Supported, "value or `{expr}`, `r=`, `r={expr}` of `V()` (a B source, as ngspice); `.model ... r` cards (rsh, defw, narrow, short, tc1, tc2, tnom), l= w= tc1= tc2= tc= ac= temp= dtemp= m= scale=; 0 Ω becomes 1 mΩ as in ngspice", ""),
+    row(Element, &["c"], Supported, "value or `{expr}`, `ic=` (with `uic`), `c={expr}` of `V()` and the charge form, as ngspice 39", "model cards"),
+    row(Element, &["l"], Supported, "value, `ic=` (with `uic`): a short at DC, jωL in AC, integrated flux in transients", "model cards, m="),
+    row(Element, &["k"], Supported, "`k l1 l2 coefficient` (0 < |k| <= 1); several K lines couple larger groups", ""),
+    row(Element, &["v"], Supported, "dc (`dc=`), pulse (also longer than its period, and bare `pulse(v1 v2)`), pwl, sin; `ac [mag [phase]]`", "exp, sffm, am, trnoise, trrandom; pulse's 8th value"),
     row(Element, &["i"], Supported, "as `v`", "as `v`"),
-    row(Element, &["e"], Supported, "linear VCVS `e n+ n- nc+ nc- gain`, POLY(n)", "value=/table= (behavioural)"),
-    row(Element, &["f"], Supported, "linear CCCS through a voltage source's current, POLY(n)", ""),
-    row(Element, &["g"], Supported, "linear VCCS, POLY(n)", "value=/table= (behavioural)"),
+    row(Element, &["b"], Supported, "`V={expr}` / `I={expr}` of `V(a)`, `V(a,b)`, `I(branch)`, `time`, `temper`, parameters and `.func`s, the whole expression language; exact derivatives", "gauss, agauss, unif, aunif, limit(nom,avar), ddt and pwl inside expressions"),
+    row(Element, &["e"], Supported, "linear VCVS `e n+ n- nc+ nc- gain`, POLY(n), `value={expr}`, `vol=`", "table=, laplace, freq"),
+    row(Element, &["f"], Supported, "linear CCCS through a branch current (V, E, H, B V=, L), POLY(n)", ""),
+    row(Element, &["g"], Supported, "linear VCCS, POLY(n), `value={expr}`, `cur=`", "table=, laplace, freq"),
     row(Element, &["h"], Supported, "linear CCVS, POLY(n)", ""),
-    row(Element, &["d"], Supported, "ngspice diode model (DC, junction and diffusion charge), area", ""),
-    row(Element, &["m"], Supported, "level-1 NMOS/PMOS, w, l", "m other than 1; levels above 1 and BSIM"),
-    row(Element, &["x"], Supported, "subcircuits with `params:`, nested, ngspice's flattened names", ""),
-    row(Element, &["ymemristor"], Supported, "memristor compact models of `xbar device` (`.model ... memristor`), x0=", ""),
-    row(Element, &["b", "l", "k", "q", "j", "s", "w", "t", "o", "u", "z", "a", "n", "p"], Refused, "behavioural sources, inductors, coupling, BJTs, JFETs, switches, lines, XSPICE", "every line"),
+    row(Element, &["d"], Supported, "ngspice diode model (DC, junction and diffusion charge, AC), area", "temperatures other than 27 °C"),
+    row(Element, &["m"], Supported, "levels 1, 2 and 3 NMOS/PMOS: DC, Meyer and junction charges, RD/RS, temperature, AC; w l ad as pd ps nrd nrs", "m other than 1, ic=; BSIM and other levels (named in the error)"),
+    row(Element, &["q"], Supported, "Gummel-Poon (level 1) NPN/PNP: DC, junction and diffusion charges, area, substrate node, temperature, AC", "excess phase (PTF), quasi-saturation, ISS, TLEV other than 0"),
+    row(Element, &["x"], Supported, "subcircuits with `params:`, instance overrides, nested, ngspice's flattened names", ""),
+    row(Element, &["ymemristor"], Supported, "memristor compact models of `xbar device` (`.model ... memristor model=...`), Xyce's cards (`level=2` TEAM, `3` Yakopcic, `5` Knowm MMS) with Xyce's names, x0=", "Xyce level 4"),
+    row(Element, &["j", "s", "w", "t", "o", "u", "z", "a", "n", "p"], Refused, "JFETs, switches, transmission lines, MESFETs, XSPICE", "every line"),
     row(Analysis, &[".op"], Supported, "operating point: `op.csv`", ""),
     row(Analysis, &[".dc"], Supported, "source sweep, nested second source: `dc.csv`", "temp and parameter sweeps"),
-    row(Analysis, &[".tran"], Supported, "tstep tstop [tstart [tmax]] [uic], trapezoidal and gear: `tran.csv`", ""),
-    row(Analysis, &[".ac", ".tf", ".noise", ".four", ".sens", ".disto", ".pz", ".sp"], Refused, "not implemented", "every line"),
-    row(Directive, &[".meas", ".measure"], Supported, "tran and dc: TRIG/TARG (VAL, TD, RISE/FALL/CROSS incl. LAST, AT), FIND..WHEN, FIND..AT, WHEN, AVG RMS MIN MAX MIN_AT MAX_AT PP INTEG (FROM/TO), DERIV..AT/WHEN, PARAM: `meas.csv` and ngspice's stdout lines", "ac until `.ac` exists; par('expr') vectors"),
-    row(Directive, &[".param"], Supported, "numbers and `{expr}`, forward references, subcircuit scoping", ""),
-    row(Directive, &[".model"], Supported, "d, nmos, pmos, memristor", ""),
+    row(Analysis, &[".ac"], Supported, "dec|oct|lin N fstart fstop about the operating point: `ac.csv` (`re(..)`, `im(..)`, `db(..)`, `phase(..)`)", ""),
+    row(Analysis, &[".tran"], Supported, "tstep tstop [tstart [tmax]] [uic], trapezoidal and gear, ngspice 39's step control: `tran.csv`", ""),
+    row(Analysis, &[".tf", ".noise", ".four", ".sens", ".disto", ".pz", ".sp"], Refused, "not implemented", "every line"),
+    row(Directive, &[".meas", ".measure"], Supported, "tran, dc and ac: TRIG/TARG (VAL, TD, RISE/FALL/CROSS incl. LAST, AT), FIND..WHEN, FIND..AT, WHEN, AVG RMS MIN MAX MIN_AT MAX_AT PP INTEG (FROM/TO), DERIV..AT/WHEN, PARAM: `meas.csv` and ngspice's stdout lines", "par('expr') vectors"),
+    row(Directive, &[".param", ".params"], Supported, "numbers and `{expr}`, forward references, subcircuit scoping", ""),
+    row(Directive, &[".func"], Supported, "`.func name(args) = {expr}`, nested, subcircuit-local", ""),
+    row(Directive, &[".model"], Supported, "d, nmos, pmos (levels 1-3), npn, pnp, r, memristor", ""),
     row(Directive, &[".subckt", ".ends"], Supported, "pins, `params:` defaults", ""),
     row(Directive, &[".include", ".inc"], Supported, "relative to the including file", ""),
-    row(Directive, &[".options", ".option", ".opt"], Supported, "reltol abstol vntol chgtol trtol gmin itl1 itl2 itl4 temp tnom maxord method", "others warn and are ignored"),
+    row(Directive, &[".options", ".option", ".opt"], Supported, "reltol abstol vntol chgtol trtol gmin itl1 itl2 itl4 temp tnom maxord method gminsteps srcsteps defw defl defad defas maxpoints", "others warn and are ignored"),
+    row(Directive, &[".temp"], Supported, "circuit temperature of resistors, BJTs and MOSFETs", ""),
     row(Directive, &[".save"], Supported, "v(n), v(a,b), i(vsrc), x(mem), all: restricts the CSV columns", "@device[param]"),
     row(Directive, &[".print", ".plot"], Supported, "the same vectors, printed to stdout (they choose the CSV columns when there is no `.save`)", ""),
     row(Directive, &[".ic", ".nodeset"], Supported, "v(node)=value: held in the transient's operating point / first Newton iterations as ngspice; starting values with uic", ""),
     row(Directive, &[".width", ".probe"], Supported, "accepted; no effect (ngspice 39 writes every vector whatever `.probe` asks)", ""),
     row(Directive, &[".title", ".end"], Supported, "", ""),
     row(Directive, &[".control", ".endc"], Supported, "the commands below, in order, after the deck's dot analyses are set up", ""),
-    row(Directive, &[".temp", ".lib", ".endl", ".func", ".global", ".csparam", ".if", ".else", ".endif", ".step", ".data", ".endd"], Refused, "not implemented", "every line"),
-    row(Control, &["op", "dc", "tran"], Supported, "runs the analysis, writes its CSV as the dot analysis does (numbered when repeated)", ""),
+    row(Directive, &[".lib", ".endl", ".global", ".csparam", ".if", ".else", ".endif", ".step", ".data", ".endd"], Refused, "not implemented", "every line"),
+    row(Control, &["op", "dc", "tran", "ac"], Supported, "runs the analysis, writes its CSV as the dot analysis does (numbered when repeated)", ""),
     row(Control, &["run"], Supported, "the deck's dot analyses", ""),
     row(Control, &["reset"], Supported, "undoes every `alter`/`altermod`", ""),
     row(Control, &["alter", "altermod"], Supported, "`alter r1 2k`, `alter r1 resistance=2k`, `alter v1 dc=1`, `altermod mod param=value`: applies to later analyses", "waveform vectors"),
@@ -128,7 +135,7 @@ pub const DIALECT: &[Feature] = &[
     row(Control, &["foreach", "repeat", "end"], Supported, "plain loops over values and counts (nested)", "while, dowhile, if"),
     row(Control, &["quit", "exit"], Supported, "stops the block", ""),
     row(Control, &["plot", "gnuplot", "setplot", "display", "destroy", "rusage", "setcs", "unset", "snsave", "listing", "show", "showmod", "save", "version", "status", "iplot", "asciiplot", "hardcopy", "edisplay"], Ignored, "accepted and reported once as ignored (plotting, interactive settings)", ""),
-    row(Control, &["ac", "tf", "noise", "pz", "sens", "fourier", "spec", "fft", "shell", "source", "load", "while", "dowhile", "if", "else", "break", "continue", "goto", "label", "define", "compose", "linearize", "cd", "sendraw", "option", "options"], Refused, "not implemented", "every line"),
+    row(Control, &["tf", "noise", "pz", "sens", "fourier", "spec", "fft", "shell", "source", "load", "while", "dowhile", "if", "else", "break", "continue", "goto", "label", "define", "compose", "linearize", "cd", "sendraw", "option", "options"], Refused, "not implemented", "every line"),
 ];
 
 /// The row of `keyword` in `category`, if xbar knows it.
@@ -207,7 +214,7 @@ mod tests {
     fn element_lookup_takes_the_longest_prefix() {
         assert_eq!(element("ymemristor").unwrap().status, Status::Supported);
         assert_eq!(element("r12").unwrap().keywords, &["r"]);
-        assert_eq!(element("q1").unwrap().status, Status::Refused);
+        assert_eq!(element("j1").unwrap().status, Status::Refused);
         assert!(element("ydevice").is_none());
         assert_eq!(directive(".measure").unwrap().keywords[0], ".meas");
     }

@@ -1607,15 +1607,24 @@ impl Elaborator {
             ".tran" => self.tran(stmt, scope, rest)?,
             ".ac" => self.ac(stmt, scope, rest)?,
             ".temp" => {
-                let [value] = rest else {
-                    let token = rest.get(1).map(Token::text).unwrap_or(head);
-                    return Err(NetlistError::new(
-                        &stmt.loc,
-                        ErrorKind::Unsupported(
-                            "`.temp` with other than one temperature (one run per deck)".into(),
-                        ),
-                        token,
-                    ));
+                let value = match rest {
+                    [value] => value,
+                    [] => {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::BadValue("`.temp` needs a temperature".into()),
+                            head,
+                        ))
+                    }
+                    [_, second, ..] => {
+                        return Err(NetlistError::new(
+                            &stmt.loc,
+                            ErrorKind::Unsupported(
+                                "`.temp` with several temperatures (one run per deck)".into(),
+                            ),
+                            second.text(),
+                        ))
+                    }
                 };
                 let t = scope.num(stmt, value)?;
                 if !t.is_finite() || t <= -273.15 {

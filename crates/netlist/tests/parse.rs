@@ -345,7 +345,7 @@ fn errors_name_file_line_and_token() {
     let err = parse_err("t\nr1 a 0 1k\n\nydev a b c qmod\n.op\n");
     assert_eq!(
         err.to_string(),
-        "deck.cir:4: unknown element type (supported: R C V I E F G H D M X YMEMRISTOR) (ydev)"
+        "deck.cir:4: unknown element type (supported: R C L K V I B E F G H D M Q X YMEMRISTOR) (ydev)"
     );
     let err = parse_err("t\nr1 a 0 {x}\n.param x={y+1}\n.param y={2*x}\n.op\n");
     assert_eq!(err.kind, ErrorKind::CircularParameter);
