@@ -341,8 +341,7 @@ fn select_columns(
                 _ => match column(&name) {
                     Some(index) => (name, Some(index), None),
                     None => bail!(
-                        "saved vector `{}` is not among the {} analysis' vectors",
-                        vector.to_string(),
+                        "saved vector `{vector}` is not among the {} analysis' vectors",
                         kind_name(output.kind)
                     ),
                 },

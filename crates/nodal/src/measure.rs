@@ -99,7 +99,9 @@ pub fn param(m: &Measure, known: &BTreeMap<String, f64>, precision: usize) -> Me
                 .get(name)
                 .copied()
                 .ok_or_else(|| ExprError::Domain(format!("`{name}` is not defined"))),
-            other => Err(ExprError::Domain(format!("`{other:?}` is not a measurement or parameter"))),
+            other => Err(ExprError::Domain(format!(
+                "`{other:?}` is not a measurement or parameter"
+            ))),
         })
         .ok();
     let line = match value {
