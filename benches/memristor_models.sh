@@ -32,8 +32,8 @@ for model in biolek joglekar yakopcic pershin mms; do
   for drive in sine pulse; do
     deck="${model}_${drive}"
     spice_points=$(ngspice -b -r "$work/out.raw" "$deck.cir" 2>&1 | sed -n 's/^No. of Data Rows : *\([0-9]*\).*/\1/p')
-    same_points=$("$xbar" sim "$deck.cir" --out "$work/same" 2>&1 | sed -n 's/.*tran: \([0-9]*\) time points.*/\1/p')
-    twin_points=$("$xbar" sim "${deck}_ymem.cir" --out "$work/twin" 2>&1 | sed -n 's/.*tran: \([0-9]*\) time points.*/\1/p')
+    same_points=$("$xbar" sim "$deck.cir" --out "$work/same" 2>&1 | sed -n 's/.*tran: \([0-9]*\) accepted time points.*/\1/p')
+    twin_points=$("$xbar" sim "${deck}_ymem.cir" --out "$work/twin" 2>&1 | sed -n 's/.*tran: \([0-9]*\) accepted time points.*/\1/p')
     t_spice=$(mean_ms "ngspice -b -r $work/out.raw $deck.cir")
     t_same=$(mean_ms "$xbar sim $deck.cir --out $work/same")
     t_twin=$(mean_ms "$xbar sim ${deck}_ymem.cir --out $work/twin")
